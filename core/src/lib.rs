@@ -1,0 +1,19 @@
+//! corral-core: the sans-IO logic of corral.
+//!
+//! Nothing in this crate reads a clock, opens a file or socket, spawns a task or draws global
+//! randomness (enforced by `core/clippy.toml` and a `cargo tree` check in `.ci/run`). Inputs —
+//! file contents, peer addresses, `now` — come in as arguments; decisions come out as values.
+//!
+//! - A stateless decision is a pure function: [`acl::HostAcl::decide`].
+//! - Every stateful machine (later issues) has the shape `handle_*(now, input)` in, `poll_*()`
+//!   out, and documents on its type how to drive it.
+//!
+//! Modules:
+//! - [`acl`]: host-based access control (`ALLOW_FROM`, `DENY_FROM`, `POLICY`) with Proxmox's
+//!   Net::IP entry syntax and 4×2 decision table.
+//! - [`config`]: `/etc/default/pveproxy` in the shell-assignment syntax Proxmox users write.
+//! - [`tls`]: the TLS policy (suites, order, versions) derived from that file.
+
+pub mod acl;
+pub mod config;
+pub mod tls;

@@ -1,0 +1,52 @@
+//! The snapshot corpus in `tests/configs/` must keep covering what users can run into: every key
+//! set validly somewhere, and every kind of problem (error, warning, note) shown somewhere.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use corral_core::config::{Key, Problem, proxy};
+
+fn corpus() -> Vec<(String, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/configs");
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .expect("the corpus directory exists")
+        .map(|entry| {
+            let path = entry.expect("readable directory entry").path();
+            let name = path.file_name().expect("a file name").to_string_lossy().into_owned();
+            (name, std::fs::read(&path).expect("readable corpus file"))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn the_corpus_is_large_enough() {
+    let files = corpus();
+    assert!(files.len() >= 30, "only {} config files", files.len());
+    let bad = files.iter().filter(|(_, bytes)| proxy::parse(bytes).config.is_none()).count();
+    let good = files.len() - bad;
+    assert!(good >= 10 && bad >= 10, "{good} usable and {bad} unusable files");
+}
+
+#[test]
+fn every_problem_kind_appears() {
+    let seen: BTreeSet<&str> = corpus()
+        .iter()
+        .flat_map(|(_, bytes)| proxy::parse(bytes).diagnostics)
+        .map(|d| d.problem.code())
+        .collect();
+    let missing: Vec<&&str> = Problem::CODES.iter().filter(|code| !seen.contains(**code)).collect();
+    assert!(missing.is_empty(), "no corpus file shows {missing:?}");
+}
+
+#[test]
+fn every_key_is_set_somewhere() {
+    let set: BTreeSet<Key> = corpus()
+        .iter()
+        .filter_map(|(_, bytes)| proxy::parse(bytes).config)
+        .flat_map(|config| config.lines.into_keys())
+        .collect();
+    let missing: Vec<Key> = Key::ALL.into_iter().filter(|key| !set.contains(key)).collect();
+    assert!(missing.is_empty(), "no usable corpus file sets {missing:?}");
+}
