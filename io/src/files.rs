@@ -46,7 +46,10 @@ pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, ReadError> {
     match std::fs::read(path) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(ReadError { path: path.to_owned(), source }),
+        Err(source) => Err(ReadError {
+            path: path.to_owned(),
+            source,
+        }),
     }
 }
 
@@ -57,7 +60,10 @@ mod tests {
     #[test]
     fn absolute_paths_resolve_under_the_root() {
         let root = Root::new("/tmp/node1");
-        assert_eq!(root.path("/etc/default/pveproxy"), Path::new("/tmp/node1/etc/default/pveproxy"));
+        assert_eq!(
+            root.path("/etc/default/pveproxy"),
+            Path::new("/tmp/node1/etc/default/pveproxy")
+        );
         assert_eq!(Root::default().path("/etc/pve"), Path::new("/etc/pve"));
     }
 

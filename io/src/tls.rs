@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use corral_core::tls::{Tls12Suite, Tls13Suite, TlsPolicy};
-use rustls::crypto::aws_lc_rs::{self, cipher_suite};
 use rustls::crypto::CryptoProvider;
+use rustls::crypto::aws_lc_rs::{self, cipher_suite};
 use rustls::server::WantsServerCert;
 use rustls::{ConfigBuilder, ServerConfig, SupportedCipherSuite, SupportedProtocolVersion};
 
@@ -53,7 +53,10 @@ pub fn crypto_provider(policy: &TlsPolicy) -> CryptoProvider {
     if policy.tls12 {
         cipher_suites.extend(policy.tls12_suites.iter().copied().map(tls12_suite));
     }
-    CryptoProvider { cipher_suites, ..aws_lc_rs::default_provider() }
+    CryptoProvider {
+        cipher_suites,
+        ..aws_lc_rs::default_provider()
+    }
 }
 
 /// The protocol versions the policy enables.

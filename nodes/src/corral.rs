@@ -12,7 +12,11 @@ use crate::pveproxy::{ConfigCommand, run_config_command};
 use crate::report;
 
 #[derive(Debug, Parser)]
-#[command(name = "corral", version, about = "corral: Proxmox VE's node services in Rust")]
+#[command(
+    name = "corral",
+    version,
+    about = "corral: Proxmox VE's node services in Rust"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -31,7 +35,9 @@ where
     T: Into<OsString> + Clone,
 {
     match Cli::try_parse_from(args) {
-        Ok(Cli { command: Command::Config(command) }) => run_config_command(command, out, err),
+        Ok(Cli {
+            command: Command::Config(command),
+        }) => run_config_command(command, out, err),
         Err(e) => report::clap_error(e, out, err),
     }
 }

@@ -27,7 +27,11 @@ fn load(args: &ConfigArgs) -> Result<Loaded, corral_io::files::ReadError> {
     let bytes = read_optional(&path)?;
     let found = bytes.is_some();
     let report = proxy::parse(bytes.as_deref().unwrap_or_default());
-    Ok(Loaded { path, found, report })
+    Ok(Loaded {
+        path,
+        found,
+        report,
+    })
 }
 
 /// `check-config`: effective settings, then diagnostics, then a summary. Exit 0 or 1.
@@ -89,7 +93,9 @@ pub fn check_access(
 /// An address as a client connects from; a zone id (`fe80::1%eth0`) plays no part in the ACL.
 fn parse_peer(text: &str) -> Option<IpAddr> {
     let addr = text.split_once('%').map_or(text, |(addr, _zone)| addr);
-    addr.parse().ok().filter(|ip| text == addr || matches!(ip, IpAddr::V6(_)))
+    addr.parse()
+        .ok()
+        .filter(|ip| text == addr || matches!(ip, IpAddr::V6(_)))
 }
 
 /// `ADDR allow|deny  reason`.
@@ -104,7 +110,9 @@ fn access_line(addr: &str, explanation: &Explanation<'_>) -> String {
     let reason = match explanation.row {
         Row::AllowOnly => format!("{allow} matches, no DENY_FROM entry does"),
         Row::DenyOnly => format!("{deny} matches, no ALLOW_FROM entry does"),
-        Row::Neither => format!("no ALLOW_FROM or DENY_FROM entry matches, so POLICY={policy} decides"),
+        Row::Neither => {
+            format!("no ALLOW_FROM or DENY_FROM entry matches, so POLICY={policy} decides")
+        }
         Row::Both => format!("{allow} and {deny} both match, so POLICY={policy} decides"),
     };
     let _ = write!(line, "  {reason}  [row: {}]", explanation.row);
@@ -119,14 +127,25 @@ fn matches(key: &str, entries: &[&AclEntry]) -> String {
             seen.push((entry.position, entry.text.as_str()));
         }
     }
-    let list: Vec<String> = seen.iter().map(|(p, text)| format!("entry {p} '{text}'")).collect();
+    let list: Vec<String> = seen
+        .iter()
+        .map(|(p, text)| format!("entry {p} '{text}'"))
+        .collect();
     format!("{key} {}", list.join(", "))
 }
 
 fn effective_settings(loaded: &Loaded, config: &ProxyConfig) -> String {
     let mut text = String::new();
-    let origin = if loaded.found { "" } else { " (file not found: Proxmox's defaults)" };
-    let _ = writeln!(text, "# effective settings of {}{origin}", loaded.path.display());
+    let origin = if loaded.found {
+        ""
+    } else {
+        " (file not found: Proxmox's defaults)"
+    };
+    let _ = writeln!(
+        text,
+        "# effective settings of {}{origin}",
+        loaded.path.display()
+    );
     for key in Key::ALL {
         let (value, comment) = setting(config, key);
         let comment = match config.lines.get(&key) {
@@ -147,15 +166,25 @@ fn setting(config: &ProxyConfig, key: Key) -> (String, String) {
     let default = |text: &str| text.to_owned();
     match key {
         Key::ListenIp => (
-            config.listen_ip.as_ref().map(ToString::to_string).unwrap_or_default(),
+            config
+                .listen_ip
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
             default("default: [::] dual-stack, 0.0.0.0 when IPv6 is off"),
         ),
         Key::AllowFrom => (ranges(&config.acl.allow), default("default: no entries")),
         Key::DenyFrom => (ranges(&config.acl.deny), default("default: no entries")),
         Key::Policy => (config.acl.policy.to_string(), default("default")),
         Key::Ciphers => (opt(&config.ciphers), default("default: Proxmox's list")),
-        Key::Ciphersuites => (opt(&config.ciphersuites), default("default: OpenSSL's TLS 1.3 suites")),
-        Key::Dhparams => (opt(&config.dhparams), default("default: none (not used by corral)")),
+        Key::Ciphersuites => (
+            opt(&config.ciphersuites),
+            default("default: OpenSSL's TLS 1.3 suites"),
+        ),
+        Key::Dhparams => (
+            opt(&config.dhparams),
+            default("default: none (not used by corral)"),
+        ),
         Key::TlsKeyFile => (
             opt(&config.tls_key_file),
             default("default: /etc/pve/local/pveproxy-ssl.key"),
@@ -169,12 +198,22 @@ fn setting(config: &ProxyConfig, key: Key) -> (String, String) {
             default("default: the access log shows the peer address"),
         ),
         Key::ProxyRealIpAllowFrom => (
-            config.proxy_real_ip_allow_from.as_ref().map(ranges).unwrap_or_default(),
+            config
+                .proxy_real_ip_allow_from
+                .as_ref()
+                .map(ranges)
+                .unwrap_or_default(),
             default("default: every peer may set the real-IP header"),
         ),
         Key::MaxWorkers => (
-            config.max_workers.map(|n| n.to_string()).unwrap_or_default(),
-            format!("default: {} in Proxmox; corral uses one process", proxy::DEFAULT_MAX_WORKERS),
+            config
+                .max_workers
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            format!(
+                "default: {} in Proxmox; corral uses one process",
+                proxy::DEFAULT_MAX_WORKERS
+            ),
         ),
     }
 }
@@ -207,19 +246,42 @@ fn tls_summary(config: &ProxyConfig) -> String {
     if policy.tls13 {
         versions.push("TLS 1.3");
     }
-    let order = if policy.honor_cipher_order { "the server's" } else { "the client's" };
+    let order = if policy.honor_cipher_order {
+        "the server's"
+    } else {
+        "the client's"
+    };
     let mut text = format!("# TLS: {}; cipher order: {order}", versions.join(" and "));
-    let names = |names: Vec<&str>| if names.is_empty() { "(none)".to_owned() } else { names.join(" ") };
+    let names = |names: Vec<&str>| {
+        if names.is_empty() {
+            "(none)".to_owned()
+        } else {
+            names.join(" ")
+        }
+    };
     if policy.tls13 {
-        let suites = policy.tls13_suites.iter().map(|s| s.openssl_name()).collect();
+        let suites = policy
+            .tls13_suites
+            .iter()
+            .map(|s| s.openssl_name())
+            .collect();
         let _ = write!(text, "\n# TLS 1.3 suites: {}", names(suites));
     }
     if policy.tls12 {
-        let suites = policy.tls12_suites.iter().map(|s| s.openssl_name()).collect();
+        let suites = policy
+            .tls12_suites
+            .iter()
+            .map(|s| s.openssl_name())
+            .collect();
         let _ = write!(text, "\n# TLS 1.2 suites: {}", names(suites));
-        if !report.tls12_dropped.is_empty() {
+        // For a CIPHERS the user wrote, a warning names what was left out.
+        if config.ciphers.is_none() && !report.tls12_dropped.is_empty() {
             let dropped = report.tls12_dropped.clone();
-            let _ = write!(text, "\n# not offered (CBC, rustls has none): {}", names(dropped));
+            let _ = write!(
+                text,
+                "\n# in Proxmox's list, not offered (CBC: rustls has none): {}",
+                names(dropped)
+            );
         }
     }
     text
@@ -244,7 +306,12 @@ fn diagnostic_line(loaded: &Loaded, diagnostic: &Diagnostic) -> String {
 
 fn summary(loaded: &Loaded) -> String {
     let count = |severity: Severity| {
-        loaded.report.diagnostics.iter().filter(|d| d.severity() == severity).count()
+        loaded
+            .report
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity() == severity)
+            .count()
     };
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let counts = format!(
@@ -253,7 +320,11 @@ fn summary(loaded: &Loaded) -> String {
         plural(count(Severity::Warning), "warning"),
         plural(count(Severity::Note), "note")
     );
-    let verdict = if loaded.report.config.is_some() { "usable" } else { "NOT usable" };
+    let verdict = if loaded.report.config.is_some() {
+        "usable"
+    } else {
+        "NOT usable"
+    };
     format!("{}: {verdict} ({counts})", loaded.path.display())
 }
 

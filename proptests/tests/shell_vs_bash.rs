@@ -22,7 +22,11 @@ enum Piece {
     Single(String),
     Double(String),
     /// `$NAME` or `${NAME}` (index into NAMES), possibly inside double quotes.
-    Var { name: usize, braces: bool, quoted: bool },
+    Var {
+        name: usize,
+        braces: bool,
+        quoted: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -52,8 +56,13 @@ fn piece() -> impl Strategy<Value = Piece> {
         text().prop_map(Piece::Bare),
         text().prop_map(|t| Piece::Single(t.replace('\'', ""))),
         text().prop_map(Piece::Double),
-        (0..NAMES.len(), any::<bool>(), any::<bool>())
-            .prop_map(|(name, braces, quoted)| Piece::Var { name, braces, quoted }),
+        (0..NAMES.len(), any::<bool>(), any::<bool>()).prop_map(|(name, braces, quoted)| {
+            Piece::Var {
+                name,
+                braces,
+                quoted,
+            }
+        }),
     ]
 }
 
@@ -62,19 +71,25 @@ fn line() -> impl Strategy<Value = Line> {
         any::<bool>(),
         any::<bool>(),
         proptest::collection::vec(
-            (0..NAMES.len(), any::<bool>(), proptest::collection::vec(piece(), 0..4)),
+            (
+                0..NAMES.len(),
+                any::<bool>(),
+                proptest::collection::vec(piece(), 0..4),
+            ),
             1..3,
         ),
         proptest::option::of(text()),
         proptest::bool::weighted(0.1),
     )
-        .prop_map(|(indent, export, assignments, comment, continuation_before_value)| Line {
-            indent,
-            export,
-            assignments,
-            comment,
-            continuation_before_value,
-        })
+        .prop_map(
+            |(indent, export, assignments, comment, continuation_before_value)| Line {
+                indent,
+                export,
+                assignments,
+                comment,
+                continuation_before_value,
+            },
+        )
 }
 
 fn render_piece(piece: &Piece, out: &mut String) {
@@ -105,8 +120,16 @@ fn render_piece(piece: &Piece, out: &mut String) {
             }
             out.push('"');
         }
-        Piece::Var { name, braces, quoted } => {
-            let var = if *braces { format!("${{{}}}", NAMES[*name]) } else { format!("${}", NAMES[*name]) };
+        Piece::Var {
+            name,
+            braces,
+            quoted,
+        } => {
+            let var = if *braces {
+                format!("${{{}}}", NAMES[*name])
+            } else {
+                format!("${}", NAMES[*name])
+            };
             if *quoted {
                 out.push('"');
                 out.push_str(&var);
@@ -175,7 +198,9 @@ fn bash_values(file: &str) -> BTreeMap<String, String> {
     std::fs::write(&path, file).expect("temp file is writable");
     let mut script = format!("source '{}' || exit 99\n", path.display());
     for name in NAMES {
-        script.push_str(&format!("printf '%s=%s\\0' {name} \"${{{name}-<unset>}}\"\n"));
+        script.push_str(&format!(
+            "printf '%s=%s\\0' {name} \"${{{name}-<unset>}}\"\n"
+        ));
     }
     let mut child = Command::new("bash")
         .args(["--norc", "--noprofile", "-s"])
@@ -185,9 +210,18 @@ fn bash_values(file: &str) -> BTreeMap<String, String> {
         .stderr(Stdio::piped())
         .spawn()
         .expect("bash is installed");
-    child.stdin.take().expect("stdin is piped").write_all(script.as_bytes()).expect("bash reads stdin");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(script.as_bytes())
+        .expect("bash reads stdin");
     let output = child.wait_with_output().expect("bash runs");
-    assert!(output.status.success(), "bash failed on:\n{file}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "bash failed on:\n{file}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stdout = String::from_utf8(output.stdout).expect("values are UTF-8");
     stdout
         .split('\0')
@@ -201,7 +235,10 @@ fn bash_values(file: &str) -> BTreeMap<String, String> {
 fn corral_values(file: &str) -> BTreeMap<String, String> {
     let read = shell::read(file.as_bytes());
     assert_eq!(read.errors, [], "corral refused a file bash reads:\n{file}");
-    read.assignments.into_iter().map(|a| (a.name, a.value)).collect()
+    read.assignments
+        .into_iter()
+        .map(|a| (a.name, a.value))
+        .collect()
 }
 
 proptest! {

@@ -12,7 +12,11 @@ fn corpus() -> Vec<(String, Vec<u8>)> {
         .expect("the corpus directory exists")
         .map(|entry| {
             let path = entry.expect("readable directory entry").path();
-            let name = path.file_name().expect("a file name").to_string_lossy().into_owned();
+            let name = path
+                .file_name()
+                .expect("a file name")
+                .to_string_lossy()
+                .into_owned();
             (name, std::fs::read(&path).expect("readable corpus file"))
         })
         .collect();
@@ -24,9 +28,15 @@ fn corpus() -> Vec<(String, Vec<u8>)> {
 fn the_corpus_is_large_enough() {
     let files = corpus();
     assert!(files.len() >= 30, "only {} config files", files.len());
-    let bad = files.iter().filter(|(_, bytes)| proxy::parse(bytes).config.is_none()).count();
+    let bad = files
+        .iter()
+        .filter(|(_, bytes)| proxy::parse(bytes).config.is_none())
+        .count();
     let good = files.len() - bad;
-    assert!(good >= 10 && bad >= 10, "{good} usable and {bad} unusable files");
+    assert!(
+        good >= 10 && bad >= 10,
+        "{good} usable and {bad} unusable files"
+    );
 }
 
 #[test]
@@ -36,7 +46,10 @@ fn every_problem_kind_appears() {
         .flat_map(|(_, bytes)| proxy::parse(bytes).diagnostics)
         .map(|d| d.problem.code())
         .collect();
-    let missing: Vec<&&str> = Problem::CODES.iter().filter(|code| !seen.contains(**code)).collect();
+    let missing: Vec<&&str> = Problem::CODES
+        .iter()
+        .filter(|code| !seen.contains(**code))
+        .collect();
     assert!(missing.is_empty(), "no corpus file shows {missing:?}");
 }
 
@@ -47,6 +60,9 @@ fn every_key_is_set_somewhere() {
         .filter_map(|(_, bytes)| proxy::parse(bytes).config)
         .flat_map(|config| config.lines.into_keys())
         .collect();
-    let missing: Vec<Key> = Key::ALL.into_iter().filter(|key| !set.contains(key)).collect();
+    let missing: Vec<Key> = Key::ALL
+        .into_iter()
+        .filter(|key| !set.contains(key))
+        .collect();
     assert!(missing.is_empty(), "no usable corpus file sets {missing:?}");
 }

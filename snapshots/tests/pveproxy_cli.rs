@@ -24,7 +24,10 @@ fn pveproxy(args: &[&str]) -> String {
 /// The corpus path as the user would type it, relative to the crate (the tests' working dir).
 fn relative(path: &Path) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    path.strip_prefix(root).expect("corpus files lie in the crate").display().to_string()
+    path.strip_prefix(root)
+        .expect("corpus files lie in the crate")
+        .display()
+        .to_string()
 }
 
 #[test]
@@ -37,7 +40,11 @@ fn check_config_over_the_corpus() {
 
 #[test]
 fn check_config_without_a_file_uses_proxmox_defaults() {
-    insta::assert_snapshot!(pveproxy(&["check-config", "--config", "tests/configs/does-not-exist"]));
+    insta::assert_snapshot!(pveproxy(&[
+        "check-config",
+        "--config",
+        "tests/configs/does-not-exist"
+    ]));
 }
 
 #[test]
@@ -159,7 +166,11 @@ fn check_access_refuses_a_bad_config() {
 
 #[test]
 fn usage_errors() {
-    insta::assert_snapshot!(pveproxy(&["check-access", "--config", "tests/configs/empty"]));
+    insta::assert_snapshot!(pveproxy(&[
+        "check-access",
+        "--config",
+        "tests/configs/empty"
+    ]));
     insta::assert_snapshot!(pveproxy(&["frobnicate"]));
 }
 

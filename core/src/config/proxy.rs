@@ -115,7 +115,10 @@ pub enum ListenIp {
 impl fmt::Display for ListenIp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ListenIp::Addr { ip, zone: Some(zone) } => write!(f, "{ip}%{zone}"),
+            ListenIp::Addr {
+                ip,
+                zone: Some(zone),
+            } => write!(f, "{ip}%{zone}"),
             ListenIp::Addr { ip, zone: None } => write!(f, "{ip}"),
             ListenIp::Host(host) => f.write_str(host),
         }
@@ -232,7 +235,10 @@ pub enum Problem {
     #[error("{}: {warning}", warning.key)]
     TlsWarning { warning: TlsWarning },
     #[error("unknown key {name}, ignored (as Proxmox){}", suggestion.map(|k| format!("; did you mean {k}?")).unwrap_or_default())]
-    UnknownKey { name: String, suggestion: Option<Key> },
+    UnknownKey {
+        name: String,
+        suggestion: Option<Key>,
+    },
     #[error("{key} is set again here; the value from line {line} is overridden")]
     Reassigned { key: Key, line: usize },
     #[error("Windows line endings on {count} line(s); the carriage returns are ignored")]
@@ -356,7 +362,9 @@ pub struct ConfigReport {
 
 impl ConfigReport {
     pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.diagnostics.iter().filter(|d| d.severity() == Severity::Error)
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity() == Severity::Error)
     }
 }
 
@@ -371,15 +379,28 @@ pub fn parse(bytes: &[u8]) -> ConfigReport {
         let count = file.crlf_lines.len();
         builder.report(Some(first), Problem::CarriageReturns { count });
     }
-    let used: Vec<&str> = file.assignments.iter().flat_map(|a| &a.uses).map(String::as_str).collect();
+    let used: Vec<&str> = file
+        .assignments
+        .iter()
+        .flat_map(|a| &a.uses)
+        .map(String::as_str)
+        .collect();
     let mut last: BTreeMap<Key, &shell::Assignment> = BTreeMap::new();
     for assignment in &file.assignments {
         match Key::from_name(&assignment.name) {
             Some(key) => {
                 let overridden = last.insert(key, assignment);
                 // `A=x` then `A="$A,y"` builds a value up; only a plain overwrite is suspicious.
-                if let Some(previous) = overridden.filter(|_| !assignment.uses.contains(&assignment.name)) {
-                    builder.report(Some(assignment.line), Problem::Reassigned { key, line: previous.line });
+                if let Some(previous) =
+                    overridden.filter(|_| !assignment.uses.contains(&assignment.name))
+                {
+                    builder.report(
+                        Some(assignment.line),
+                        Problem::Reassigned {
+                            key,
+                            line: previous.line,
+                        },
+                    );
                 }
             }
             // A helper variable used by a later `$NAME` is not a typo.
@@ -424,7 +445,13 @@ impl Builder {
         match key {
             Key::ListenIp => match parse_listen_ip(value) {
                 Ok(ip) => self.config.listen_ip = Some(ip),
-                Err(reason) => self.report(line, Problem::BadListenIp { value: value.into(), reason }),
+                Err(reason) => self.report(
+                    line,
+                    Problem::BadListenIp {
+                        value: value.into(),
+                        reason,
+                    },
+                ),
             },
             Key::AllowFrom => self.config.acl.allow = self.list(key, value, line),
             Key::DenyFrom => self.config.acl.deny = self.list(key, value, line),
@@ -433,7 +460,12 @@ impl Builder {
             }
             Key::Policy => match Policy::parse(value) {
                 Ok(policy) => self.config.acl.policy = policy,
-                Err(_) => self.report(line, Problem::BadPolicy { value: value.into() }),
+                Err(_) => self.report(
+                    line,
+                    Problem::BadPolicy {
+                        value: value.into(),
+                    },
+                ),
             },
             Key::Ciphers => self.config.ciphers = owned(),
             Key::Ciphersuites => self.config.ciphersuites = owned(),
@@ -448,8 +480,15 @@ impl Builder {
             Key::Compression => self.boolean(key, value, line, |c| &mut c.compression),
             Key::DisableTls12 => self.boolean(key, value, line, |c| &mut c.disable_tls_1_2),
             Key::DisableTls13 => self.boolean(key, value, line, |c| &mut c.disable_tls_1_3),
-            Key::ProxyRealIpHeader if is_header_name(value) => self.config.proxy_real_ip_header = owned(),
-            Key::ProxyRealIpHeader => self.report(line, Problem::BadHeaderName { value: value.into() }),
+            Key::ProxyRealIpHeader if is_header_name(value) => {
+                self.config.proxy_real_ip_header = owned()
+            }
+            Key::ProxyRealIpHeader => self.report(
+                line,
+                Problem::BadHeaderName {
+                    value: value.into(),
+                },
+            ),
             Key::MaxWorkers => match value.parse::<u8>() {
                 Ok(n @ 1..=127) => {
                     self.config.max_workers = Some(n);
@@ -458,7 +497,12 @@ impl Builder {
                 _ => {
                     // Ignored, as Proxmox does: the default applies, so no line to show.
                     self.config.lines.remove(&key);
-                    self.report(line, Problem::BadMaxWorkers { value: value.into() });
+                    self.report(
+                        line,
+                        Problem::BadMaxWorkers {
+                            value: value.into(),
+                        },
+                    );
                 }
             },
         }
@@ -481,11 +525,23 @@ impl Builder {
         }
     }
 
-    fn boolean(&mut self, key: Key, value: &str, line: Option<usize>, field: fn(&mut ProxyConfig) -> &mut bool) {
+    fn boolean(
+        &mut self,
+        key: Key,
+        value: &str,
+        line: Option<usize>,
+        field: fn(&mut ProxyConfig) -> &mut bool,
+    ) {
         match value {
             "0" => *field(&mut self.config) = false,
             "1" => *field(&mut self.config) = true,
-            _ => self.report(line, Problem::BadBoolean { key, value: value.into() }),
+            _ => self.report(
+                line,
+                Problem::BadBoolean {
+                    key,
+                    value: value.into(),
+                },
+            ),
         }
     }
 
@@ -493,7 +549,13 @@ impl Builder {
         if value.starts_with('/') {
             return Some(value.to_owned());
         }
-        self.report(line, Problem::RelativePath { key, value: value.into() });
+        self.report(
+            line,
+            Problem::RelativePath {
+                key,
+                value: value.into(),
+            },
+        );
         None
     }
 
@@ -526,14 +588,20 @@ impl Builder {
     }
 
     fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity() == Severity::Error)
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity() == Severity::Error)
     }
 
     fn into_report(mut self) -> ConfigReport {
         // Stable: line order, whole-file findings last, severity and insertion order within a line.
-        self.diagnostics.sort_by_key(|d| (d.line.is_none(), d.line, d.severity()));
+        self.diagnostics
+            .sort_by_key(|d| (d.line.is_none(), d.line, d.severity()));
         let usable = !self.has_errors();
-        ConfigReport { config: usable.then_some(self.config), diagnostics: self.diagnostics }
+        ConfigReport {
+            config: usable.then_some(self.config),
+            diagnostics: self.diagnostics,
+        }
     }
 
     fn derive_tls(&mut self) {
@@ -570,7 +638,11 @@ fn allow_entries_cancelled_by_deny(acl: &HostAcl) -> Vec<(usize, String)> {
     }
     let mut cancelled: Vec<(usize, String)> = Vec::new();
     for allow in acl.allow.entries() {
-        let overlaps = acl.deny.entries().iter().any(|deny| ranges_overlap(allow.range, deny.range));
+        let overlaps = acl
+            .deny
+            .entries()
+            .iter()
+            .any(|deny| ranges_overlap(allow.range, deny.range));
         if overlaps && cancelled.last().is_none_or(|(p, _)| *p != allow.position) {
             cancelled.push((allow.position, allow.text.clone()));
         }
@@ -580,12 +652,26 @@ fn allow_entries_cancelled_by_deny(acl: &HostAcl) -> Vec<(usize, String)> {
 
 fn ranges_overlap(a: AddrRange, b: AddrRange) -> bool {
     match (a, b) {
-        (AddrRange::V4 { first: a1, last: a2 }, AddrRange::V4 { first: b1, last: b2 }) => {
-            a1 <= b2 && b1 <= a2
-        }
-        (AddrRange::V6 { first: a1, last: a2 }, AddrRange::V6 { first: b1, last: b2 }) => {
-            a1 <= b2 && b1 <= a2
-        }
+        (
+            AddrRange::V4 {
+                first: a1,
+                last: a2,
+            },
+            AddrRange::V4 {
+                first: b1,
+                last: b2,
+            },
+        ) => a1 <= b2 && b1 <= a2,
+        (
+            AddrRange::V6 {
+                first: a1,
+                last: a2,
+            },
+            AddrRange::V6 {
+                first: b1,
+                last: b2,
+            },
+        ) => a1 <= b2 && b1 <= a2,
         _ => false,
     }
 }
@@ -603,16 +689,20 @@ fn parse_listen_ip(value: &str) -> Result<ListenIp, &'static str> {
         return match (ip, zone) {
             (_, None) => Ok(ListenIp::Addr { ip, zone: None }),
             (IpAddr::V4(_), Some(_)) => Err("has a zone id, which only IPv6 addresses take"),
-            (IpAddr::V6(_), Some(zone)) if is_zone(zone) => {
-                Ok(ListenIp::Addr { ip, zone: Some(zone.to_owned()) })
-            }
+            (IpAddr::V6(_), Some(zone)) if is_zone(zone) => Ok(ListenIp::Addr {
+                ip,
+                zone: Some(zone.to_owned()),
+            }),
             (IpAddr::V6(_), Some(_)) => Err("has an invalid zone id"),
         };
     }
     if value.contains(':') {
         return Err("is not an address (LISTEN_IP takes no port; pveproxy always listens on 8006)");
     }
-    if value.split('.').all(|part| part.chars().all(|c| c.is_ascii_digit())) {
+    if value
+        .split('.')
+        .all(|part| part.chars().all(|c| c.is_ascii_digit()))
+    {
         return Err("is not a valid IPv4 address");
     }
     if is_host_name(value) {
@@ -622,7 +712,10 @@ fn parse_listen_ip(value: &str) -> Result<ListenIp, &'static str> {
 }
 
 fn is_zone(zone: &str) -> bool {
-    !zone.is_empty() && zone.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    !zone.is_empty()
+        && zone
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
 fn is_host_name(value: &str) -> bool {
@@ -639,7 +732,9 @@ fn is_host_name(value: &str) -> bool {
 /// RFC 9110 token characters.
 fn is_header_name(value: &str) -> bool {
     !value.is_empty()
-        && value.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c))
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c))
 }
 
 /// Levenshtein distance, for "did you mean"; names are short.
@@ -666,11 +761,17 @@ mod tests {
 
     fn config(text: &str) -> ProxyConfig {
         let report = parse(text.as_bytes());
-        report.config.unwrap_or_else(|| panic!("{text:?} is not usable: {:?}", report.diagnostics))
+        report
+            .config
+            .unwrap_or_else(|| panic!("{text:?} is not usable: {:?}", report.diagnostics))
     }
 
     fn codes(text: &str) -> Vec<(Option<usize>, &'static str)> {
-        parse(text.as_bytes()).diagnostics.iter().map(|d| (d.line, d.problem.code())).collect()
+        parse(text.as_bytes())
+            .diagnostics
+            .iter()
+            .map(|d| (d.line, d.problem.code()))
+            .collect()
     }
 
     #[test]
@@ -686,7 +787,10 @@ mod tests {
 
     #[test]
     fn an_empty_value_means_unset() {
-        assert_eq!(config("POLICY=\"\"\nCOMPRESSION=\nALLOW_FROM=''\n"), ProxyConfig::default());
+        assert_eq!(
+            config("POLICY=\"\"\nCOMPRESSION=\nALLOW_FROM=''\n"),
+            ProxyConfig::default()
+        );
     }
 
     #[test]
@@ -698,10 +802,14 @@ mod tests {
         // Matching both lists defers to POLICY: with deny, DENY_FROM=all locks everyone out.
         let locked = config("ALLOW_FROM=10.0.0.0/8\nDENY_FROM=all\nPOLICY=deny\n");
         assert_eq!(locked.acl.decide(peer([10, 1, 2, 3])), Access::Deny);
-        assert_eq!(codes("ALLOW_FROM=10.0.0.0/8\nDENY_FROM=all\nPOLICY=deny\n"), [
-            (Some(1), "allow-cancelled-by-deny")
-        ]);
-        assert_eq!(codes("ALLOW_FROM=10.0.0.0/8\nDENY_FROM=11.0.0.0/8\nPOLICY=deny\n"), []);
+        assert_eq!(
+            codes("ALLOW_FROM=10.0.0.0/8\nDENY_FROM=all\nPOLICY=deny\n"),
+            [(Some(1), "allow-cancelled-by-deny")]
+        );
+        assert_eq!(
+            codes("ALLOW_FROM=10.0.0.0/8\nDENY_FROM=11.0.0.0/8\nPOLICY=deny\n"),
+            []
+        );
     }
 
     #[test]
@@ -709,7 +817,11 @@ mod tests {
         assert!(!config("COMPRESSION=0").compression);
         assert!(config("DISABLE_TLS_1_3=1").disable_tls_1_3);
         for bad in ["yes", "true", "01", " 1", "on"] {
-            assert_eq!(codes(&format!("COMPRESSION='{bad}'")), [(Some(1), "bad-boolean")], "{bad}");
+            assert_eq!(
+                codes(&format!("COMPRESSION='{bad}'")),
+                [(Some(1), "bad-boolean")],
+                "{bad}"
+            );
         }
     }
 
@@ -725,12 +837,21 @@ mod tests {
         let report = parse(b"DENY_FORM=all\nNET=10.0.0.0/8\nALLOW_FROM=$NET\nDENY_FROM=all\n");
         let problems: Vec<&Problem> = report.diagnostics.iter().map(|d| &d.problem).collect();
         let suggestion = Some(Key::DenyFrom);
-        assert_eq!(problems, [&Problem::UnknownKey { name: "DENY_FORM".into(), suggestion }]);
+        assert_eq!(
+            problems,
+            [&Problem::UnknownKey {
+                name: "DENY_FORM".into(),
+                suggestion
+            }]
+        );
     }
 
     #[test]
     fn building_a_value_up_is_not_a_reassignment() {
-        assert_eq!(codes("DENY_FROM=all\nALLOW_FROM=10.0.0.1\nALLOW_FROM=\"$ALLOW_FROM,10.0.0.2\""), []);
+        assert_eq!(
+            codes("DENY_FROM=all\nALLOW_FROM=10.0.0.1\nALLOW_FROM=\"$ALLOW_FROM,10.0.0.2\""),
+            []
+        );
         let reassigned = codes("DENY_FROM=all\nALLOW_FROM=10.0.0.1\nALLOW_FROM=10.0.0.2");
         assert_eq!(reassigned, [(Some(3), "reassigned")]);
     }

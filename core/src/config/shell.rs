@@ -50,7 +50,9 @@ pub enum ShellError {
     UnterminatedQuote { quote: QuoteKind },
     #[error("the value of {name} spans several lines, which the daemons cannot read")]
     MultiLineValue { name: String },
-    #[error("${name} is not assigned earlier in this file (corral expands only variables set above)")]
+    #[error(
+        "${name} is not assigned earlier in this file (corral expands only variables set above)"
+    )]
     UnknownVariable { name: String },
 }
 
@@ -76,14 +78,21 @@ pub fn read(bytes: &[u8]) -> ShellFile {
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
-            let line = 1 + bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count();
+            let line = 1 + bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
             file.errors.push((line, ShellError::InvalidUtf8));
             return file;
         }
     };
     let (text, crlf_lines) = strip_carriage_returns(text);
     file.crlf_lines = crlf_lines;
-    let mut reader = Reader { chars: text.chars().collect(), pos: 0, line: 1 };
+    let mut reader = Reader {
+        chars: text.chars().collect(),
+        pos: 0,
+        line: 1,
+    };
     let mut vars: BTreeMap<String, String> = BTreeMap::new();
     while let Some(statement) = reader.next_statement() {
         match statement.and_then(|s| apply(s, &mut vars)) {
@@ -136,13 +145,19 @@ impl Word {
             text.push(c);
             return;
         }
-        self.pieces.push(Piece::Text { text: c.to_string(), quoted });
+        self.pieces.push(Piece::Text {
+            text: c.to_string(),
+            quoted,
+        });
     }
 
     /// The leading unquoted text, if the word starts with one.
     fn unquoted_prefix(&self) -> &str {
         match self.pieces.first() {
-            Some(Piece::Text { text, quoted: false }) => text,
+            Some(Piece::Text {
+                text,
+                quoted: false,
+            }) => text,
             _ => "",
         }
     }
@@ -230,12 +245,19 @@ impl Reader {
                 },
             }
         }
-        if words.is_empty() { None } else { Some(Ok(Statement { words })) }
+        if words.is_empty() {
+            None
+        } else {
+            Some(Ok(Statement { words }))
+        }
     }
 
     /// Reads one word up to an unquoted blank, newline or end of input.
     fn word(&mut self) -> Located<Word> {
-        let mut word = Word { line: self.line, ..Word::default() };
+        let mut word = Word {
+            line: self.line,
+            ..Word::default()
+        };
         while let Some(c) = self.peek() {
             match c {
                 ' ' | '\t' | '\n' => break,
@@ -267,14 +289,22 @@ impl Reader {
     }
 
     fn needs_shell(&self, what: &str) -> (usize, ShellError) {
-        (self.line, ShellError::NeedsShell { what: what.to_owned() })
+        (
+            self.line,
+            ShellError::NeedsShell {
+                what: what.to_owned(),
+            },
+        )
     }
 
     fn single_quoted(&mut self, word: &mut Word) -> Located<()> {
         let opened = self.line;
         self.bump();
         // An empty '' still makes the value quoted-empty, which is the same as empty here.
-        word.pieces.push(Piece::Text { text: String::new(), quoted: true });
+        word.pieces.push(Piece::Text {
+            text: String::new(),
+            quoted: true,
+        });
         loop {
             match self.bump() {
                 None => {
@@ -293,7 +323,10 @@ impl Reader {
     fn double_quoted(&mut self, word: &mut Word) -> Located<()> {
         let opened = self.line;
         self.bump();
-        word.pieces.push(Piece::Text { text: String::new(), quoted: true });
+        word.pieces.push(Piece::Text {
+            text: String::new(),
+            quoted: true,
+        });
         loop {
             match self.peek() {
                 None => {
@@ -384,10 +417,16 @@ impl Reader {
 /// Bash expands an unquoted `~` at the start of an assignment value or after an unquoted `:`.
 fn tilde_expands(word: &Word) -> bool {
     match word.pieces.last() {
-        Some(Piece::Text { text, quoted: false }) if word.pieces.len() == 1 => {
+        Some(Piece::Text {
+            text,
+            quoted: false,
+        }) if word.pieces.len() == 1 => {
             (text.ends_with('=') && is_assignment_prefix(text)) || text.ends_with(':')
         }
-        Some(Piece::Text { text, quoted: false }) => text.ends_with(':'),
+        Some(Piece::Text {
+            text,
+            quoted: false,
+        }) => text.ends_with(':'),
         _ => false,
     }
 }
@@ -419,7 +458,9 @@ fn split_assignment(text: &str) -> Option<(&str, bool, &str)> {
 /// Applies a statement's assignments left to right, as bash does.
 fn apply(statement: Statement, vars: &mut BTreeMap<String, String>) -> Located<Vec<Assignment>> {
     let mut words = statement.words.into_iter().peekable();
-    let exported = words.peek().is_some_and(|w| w.pieces == [text_piece("export", false)]);
+    let exported = words
+        .peek()
+        .is_some_and(|w| w.pieces == [text_piece("export", false)]);
     if exported {
         words.next();
     }
@@ -427,13 +468,15 @@ fn apply(statement: Statement, vars: &mut BTreeMap<String, String>) -> Located<V
     let words: Vec<Word> = words.collect();
     for word in &words {
         let is_assignment = split_assignment(word.unquoted_prefix()).is_some();
-        let is_bare_export_name =
-            exported && matches!(word.pieces.as_slice(), [Piece::Text { quoted: false, text }]
+        let is_bare_export_name = exported
+            && matches!(word.pieces.as_slice(), [Piece::Text { quoted: false, text }]
                 if split_assignment(&format!("{text}=")).is_some());
         if !is_assignment && !is_bare_export_name {
             let word_text = word.display();
             let error = if exported && word_text.starts_with('-') {
-                ShellError::NeedsShell { what: format!("the export option '{word_text}'") }
+                ShellError::NeedsShell {
+                    what: format!("the export option '{word_text}'"),
+                }
             } else {
                 ShellError::Command { word: word_text }
             };
@@ -453,7 +496,11 @@ fn apply(statement: Statement, vars: &mut BTreeMap<String, String>) -> Located<V
             return Err((word.line, ShellError::MultiLineValue { name }));
         }
         let mut uses = Vec::new();
-        let mut value = if append { vars.get(&name).cloned().unwrap_or_default() } else { String::new() };
+        let mut value = if append {
+            vars.get(&name).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        };
         value.push_str(first_rest);
         let expansions = before.as_ref().unwrap_or(vars);
         for piece in &word.pieces[1..] {
@@ -473,13 +520,21 @@ fn apply(statement: Statement, vars: &mut BTreeMap<String, String>) -> Located<V
             uses.push(name.clone());
         }
         vars.insert(name.clone(), value.clone());
-        assignments.push(Assignment { name, value, line: word.line, uses });
+        assignments.push(Assignment {
+            name,
+            value,
+            line: word.line,
+            uses,
+        });
     }
     Ok(assignments)
 }
 
 fn text_piece(text: &str, quoted: bool) -> Piece {
-    Piece::Text { text: text.to_owned(), quoted }
+    Piece::Text {
+        text: text.to_owned(),
+        quoted,
+    }
 }
 
 #[cfg(test)]
@@ -489,7 +544,10 @@ mod tests {
     fn values(text: &str) -> Vec<(String, String)> {
         let file = read(text.as_bytes());
         assert_eq!(file.errors, [], "unexpected errors for {text:?}");
-        file.assignments.into_iter().map(|a| (a.name, a.value)).collect()
+        file.assignments
+            .into_iter()
+            .map(|a| (a.name, a.value))
+            .collect()
     }
 
     fn value(text: &str) -> String {
@@ -525,7 +583,10 @@ mod tests {
     #[test]
     fn comments_blank_lines_and_continuations() {
         let text = "# header\n\n   \nA=1\n# B=2\nC=a\\\nb\n";
-        assert_eq!(values(text), [("A".into(), "1".into()), ("C".into(), "ab".into())]);
+        assert_eq!(
+            values(text),
+            [("A".into(), "1".into()), ("C".into(), "ab".into())]
+        );
     }
 
     #[test]
@@ -573,16 +634,40 @@ mod tests {
 
     #[test]
     fn commands_are_refused() {
-        assert_eq!(error("if true\n").1, ShellError::Command { word: "if".into() });
-        assert_eq!(error("A=1 true\n").1, ShellError::Command { word: "true".into() });
-        assert_eq!(error("source /x\n").1, ShellError::Command { word: "source".into() });
-        assert_eq!(error("\"A\"=1\n").1, ShellError::Command { word: "A=1".into() });
+        assert_eq!(
+            error("if true\n").1,
+            ShellError::Command { word: "if".into() }
+        );
+        assert_eq!(
+            error("A=1 true\n").1,
+            ShellError::Command {
+                word: "true".into()
+            }
+        );
+        assert_eq!(
+            error("source /x\n").1,
+            ShellError::Command {
+                word: "source".into()
+            }
+        );
+        assert_eq!(
+            error("\"A\"=1\n").1,
+            ShellError::Command { word: "A=1".into() }
+        );
     }
 
     #[test]
     fn other_variables_are_refused() {
         let (line, e) = error("A=1\nB=$HOME\n");
-        assert_eq!((line, e), (2, ShellError::UnknownVariable { name: "HOME".into() }));
+        assert_eq!(
+            (line, e),
+            (
+                2,
+                ShellError::UnknownVariable {
+                    name: "HOME".into()
+                }
+            )
+        );
     }
 
     #[test]
@@ -597,10 +682,18 @@ mod tests {
     fn unterminated_and_multi_line_quotes() {
         assert_eq!(
             error("\nA=\"abc\n"),
-            (2, ShellError::UnterminatedQuote { quote: QuoteKind::Double })
+            (
+                2,
+                ShellError::UnterminatedQuote {
+                    quote: QuoteKind::Double
+                }
+            )
         );
         let file = read(b"A='x\ny'\nB=1\n");
-        assert_eq!(file.errors, [(1, ShellError::MultiLineValue { name: "A".into() })]);
+        assert_eq!(
+            file.errors,
+            [(1, ShellError::MultiLineValue { name: "A".into() })]
+        );
         assert_eq!(file.assignments[0].name, "B");
         assert_eq!(file.assignments[0].line, 3);
     }
@@ -614,7 +707,10 @@ mod tests {
 
     #[test]
     fn invalid_utf8_names_its_line() {
-        assert_eq!(read(b"A=1\nB=\xff\n").errors, [(2, ShellError::InvalidUtf8)]);
+        assert_eq!(
+            read(b"A=1\nB=\xff\n").errors,
+            [(2, ShellError::InvalidUtf8)]
+        );
     }
 
     #[test]

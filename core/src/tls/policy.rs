@@ -151,10 +151,15 @@ impl fmt::Display for TlsWarningKind {
             TlsWarningKind::UnofferableTls12Ciphers { names, selected } => {
                 // Broad aliases such as HIGH select dozens; the first few make the point.
                 const SHOWN_MAX: usize = 8;
-                let shown = names.iter().take(SHOWN_MAX).copied().collect::<Vec<_>>().join(", ");
+                let shown = names
+                    .iter()
+                    .take(SHOWN_MAX)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 let more = match names.len().saturating_sub(SHOWN_MAX) {
                     0 => String::new(),
-                    rest => format!(" and {rest} more"),
+                    rest => format!(", and {rest} more"),
                 };
                 write!(
                     f,
