@@ -11,14 +11,9 @@ use rustls::{
     ServerConnection,
 };
 
+/// Every key unset, as on a fresh Proxmox node.
 fn settings() -> TlsSettings<'static> {
-    TlsSettings {
-        ciphers: None,
-        ciphersuites: None,
-        disable_tls_1_2: false,
-        disable_tls_1_3: false,
-        honor_cipher_order: true,
-    }
+    TlsSettings::default()
 }
 
 fn policy(settings: TlsSettings<'_>) -> TlsPolicy {

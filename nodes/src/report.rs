@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use anyhow::Result;
-use corral_core::acl::{AclEntry, AddrList, Explanation, Row};
+use corral_core::acl::{AddrList, Explanation};
 use corral_core::config::{ConfigReport, Diagnostic, Key, ProxyConfig, Severity, proxy};
 use corral_io::files::{Root, read_optional};
 
@@ -98,40 +98,14 @@ fn parse_peer(text: &str) -> Option<IpAddr> {
         .filter(|ip| text == addr || matches!(ip, IpAddr::V6(_)))
 }
 
-/// `ADDR allow|deny  reason`.
+/// `ADDR allow|deny  why  [row: …]`, noting when the address is judged as another.
 fn access_line(addr: &str, explanation: &Explanation<'_>) -> String {
-    let mut line = format!("{addr} {}", explanation.access);
-    if explanation.peer.to_string() != addr {
-        let _ = write!(line, "  (judged as {})", explanation.peer);
+    let judged = explanation.peer.to_string();
+    if judged == addr {
+        format!("{addr} {explanation}")
+    } else {
+        format!("{addr} {explanation}  (judged as {judged})")
     }
-    let allow = matches("ALLOW_FROM", &explanation.allow_matches);
-    let deny = matches("DENY_FROM", &explanation.deny_matches);
-    let policy = explanation.policy;
-    let reason = match explanation.row {
-        Row::AllowOnly => format!("{allow} matches, no DENY_FROM entry does"),
-        Row::DenyOnly => format!("{deny} matches, no ALLOW_FROM entry does"),
-        Row::Neither => {
-            format!("no ALLOW_FROM or DENY_FROM entry matches, so POLICY={policy} decides")
-        }
-        Row::Both => format!("{allow} and {deny} both match, so POLICY={policy} decides"),
-    };
-    let _ = write!(line, "  {reason}  [row: {}]", explanation.row);
-    line
-}
-
-fn matches(key: &str, entries: &[&AclEntry]) -> String {
-    let mut seen = Vec::new();
-    for entry in entries {
-        // `all` yields two entries at one position; name it once.
-        if !seen.iter().any(|(p, _)| *p == entry.position) {
-            seen.push((entry.position, entry.text.as_str()));
-        }
-    }
-    let list: Vec<String> = seen
-        .iter()
-        .map(|(p, text)| format!("entry {p} '{text}'"))
-        .collect();
-    format!("{key} {}", list.join(", "))
 }
 
 fn effective_settings(loaded: &Loaded, config: &ProxyConfig) -> String {

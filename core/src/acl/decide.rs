@@ -123,28 +123,55 @@ impl fmt::Display for Row {
 
 /// One line: `10.0.0.1: deny (deny entry only: DENY_FROM entry 1 'all')`, or
 /// `…: allow (no entry, POLICY=allow)` when the policy decided.
+/// `allow|deny  why  [row: …]`: which entries matched and which row of the table decided, as
+/// `pveproxy check-access` prints it after the address.
 impl fmt::Display for Explanation<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {} ({}", self.peer, self.access, self.row)?;
-        if matches!(self.row, Row::Neither | Row::Both) {
-            write!(f, ", POLICY={}", self.policy)?;
+        let allow = MatchList("ALLOW_FROM", &self.allow_matches);
+        let deny = MatchList("DENY_FROM", &self.deny_matches);
+        let policy = self.policy;
+        write!(f, "{}  ", self.access)?;
+        match self.row {
+            Row::AllowOnly => write!(f, "{allow} {}, no DENY_FROM entry does", allow.verb())?,
+            Row::DenyOnly => write!(f, "{deny} {}, no ALLOW_FROM entry does", deny.verb())?,
+            Row::Neither => write!(
+                f,
+                "no ALLOW_FROM or DENY_FROM entry matches, so POLICY={policy} decides"
+            )?,
+            Row::Both => write!(
+                f,
+                "{allow} and {deny} both match, so POLICY={policy} decides"
+            )?,
         }
-        let lists = [
-            ("ALLOW_FROM", &self.allow_matches),
-            ("DENY_FROM", &self.deny_matches),
-        ];
-        let mut separator = ": ";
-        for (name, matches) in lists {
-            for entry in matches.iter() {
-                write!(
-                    f,
-                    "{separator}{name} entry {} '{}'",
-                    entry.position, entry.text
-                )?;
-                separator = ", ";
+        write!(f, "  [row: {}]", self.row)
+    }
+}
+
+/// `KEY entry 1 'text', entry 3 'text'`; `all` (two ranges, one position) is named once.
+struct MatchList<'a>(&'static str, &'a [&'a AclEntry]);
+
+impl MatchList<'_> {
+    fn verb(&self) -> &'static str {
+        let first = self.1.first().map(|entry| entry.position);
+        let several = self.1.iter().any(|entry| Some(entry.position) != first);
+        if several { "match" } else { "matches" }
+    }
+}
+
+impl fmt::Display for MatchList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let MatchList(key, entries) = self;
+        write!(f, "{key}")?;
+        let mut last_position = None;
+        for entry in entries.iter() {
+            if last_position == Some(entry.position) {
+                continue;
             }
+            let separator = if last_position.is_none() { " " } else { ", " };
+            write!(f, "{separator}entry {} '{}'", entry.position, entry.text)?;
+            last_position = Some(entry.position);
         }
-        f.write_str(")")
+        Ok(())
     }
 }
 
@@ -244,14 +271,23 @@ mod tests {
         );
         assert_eq!(
             explanation.to_string(),
-            "192.168.2.7: deny (allow and deny entries, POLICY=deny: ALLOW_FROM entry 1 \
-             '192.168.2.0/24', DENY_FROM entry 1 'all')"
+            "deny  ALLOW_FROM entry 1 '192.168.2.0/24' and DENY_FROM entry 1 'all' both match, \
+             so POLICY=deny decides  [row: allow and deny entries]"
         );
         let empty = HostAcl::default();
         let nobody = empty.explain(ip("10.0.0.1"));
         assert_eq!(
             nobody.to_string(),
-            "10.0.0.1: allow (no entry, POLICY=allow)"
+            "allow  no ALLOW_FROM or DENY_FROM entry matches, so POLICY=allow decides  [row: no entry]"
+        );
+        let everyone = HostAcl {
+            deny: list("all,10.0.0.0/8"),
+            ..HostAcl::default()
+        };
+        assert_eq!(
+            everyone.explain(ip("10.0.0.1")).to_string(),
+            "deny  DENY_FROM entry 1 'all', entry 2 '10.0.0.0/8' match, no ALLOW_FROM entry \
+             does  [row: deny entry only]"
         );
     }
 

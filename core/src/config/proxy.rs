@@ -161,13 +161,7 @@ pub struct ProxyConfig {
 
 impl Default for ProxyConfig {
     fn default() -> Self {
-        let settings = TlsSettings {
-            ciphers: None,
-            ciphersuites: None,
-            disable_tls_1_2: false,
-            disable_tls_1_3: false,
-            honor_cipher_order: true,
-        };
+        let settings = TlsSettings::default();
         ProxyConfig {
             listen_ip: None,
             acl: HostAcl::default(),

@@ -297,14 +297,20 @@ impl Reader {
         )
     }
 
-    fn single_quoted(&mut self, word: &mut Word) -> Located<()> {
+    /// Consumes an opening quote and returns its line, for "unterminated" errors.
+    fn open_quote(&mut self, word: &mut Word) -> usize {
         let opened = self.line;
         self.bump();
-        // An empty '' still makes the value quoted-empty, which is the same as empty here.
+        // An empty "" or '' still starts a quoted piece; its text is what the quotes hold.
         word.pieces.push(Piece::Text {
             text: String::new(),
             quoted: true,
         });
+        opened
+    }
+
+    fn single_quoted(&mut self, word: &mut Word) -> Located<()> {
+        let opened = self.open_quote(word);
         loop {
             match self.bump() {
                 None => {
@@ -321,12 +327,7 @@ impl Reader {
     }
 
     fn double_quoted(&mut self, word: &mut Word) -> Located<()> {
-        let opened = self.line;
-        self.bump();
-        word.pieces.push(Piece::Text {
-            text: String::new(),
-            quoted: true,
-        });
+        let opened = self.open_quote(word);
         loop {
             match self.peek() {
                 None => {
