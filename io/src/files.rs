@@ -3,7 +3,7 @@
 //! Every daemon takes `--root DIR` (default `/`) and finds all its files under it, so several
 //! nodes can run side by side on one machine.
 
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 /// The directory all of a node's absolute paths are resolved under.
@@ -31,26 +31,48 @@ impl Root {
     }
 }
 
+/// The largest config file read. `/etc/default/pveproxy` is a few hundred bytes; the bound keeps
+/// a mistaken path (a log, a device) from being read into memory whole.
+pub const CONFIG_LEN_MAX: u64 = 1024 * 1024;
+
 /// A file that could not be read, naming the file.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot read {}: {source}", path.display())]
-pub struct ReadError {
-    pub path: PathBuf,
-    #[source]
-    pub source: io::Error,
+pub enum ReadError {
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{} is larger than {len_max} bytes: not a config file", path.display())]
+    TooLarge { path: PathBuf, len_max: u64 },
 }
 
 /// Reads a file that may be missing: `Ok(None)` when it does not exist (Proxmox then uses its
-/// defaults); any other failure (permissions, a directory, …) is an error, never "missing".
-pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, ReadError> {
-    match std::fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(ReadError {
+/// defaults); any other failure (permissions, a directory, more than `len_max` bytes) is an
+/// error, never "missing".
+pub fn read_optional(path: &Path, len_max: u64) -> Result<Option<Vec<u8>>, ReadError> {
+    let io_error = |source| ReadError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error(e)),
+    };
+    let mut bytes = Vec::new();
+    // One byte more than allowed tells "exactly len_max" from "larger".
+    file.take(len_max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_error)?;
+    if bytes.len() as u64 > len_max {
+        return Err(ReadError::TooLarge {
             path: path.to_owned(),
-            source,
-        }),
+            len_max,
+        });
     }
+    Ok(Some(bytes))
 }
 
 #[cfg(test)]
@@ -71,8 +93,20 @@ mod tests {
     fn a_missing_file_is_none_but_a_directory_is_an_error() {
         let dir = std::env::temp_dir();
         let missing = dir.join("corral-io-test-definitely-missing-file");
-        assert!(matches!(read_optional(&missing), Ok(None)));
-        let error = read_optional(&dir).expect_err("a directory is not a config file");
+        assert!(matches!(read_optional(&missing, CONFIG_LEN_MAX), Ok(None)));
+        let error =
+            read_optional(&dir, CONFIG_LEN_MAX).expect_err("a directory is not a config file");
         assert!(error.to_string().starts_with("cannot read "), "{error}");
+    }
+
+    #[test]
+    fn a_file_over_the_bound_is_refused() {
+        let error = read_optional(Path::new("/dev/zero"), 16).expect_err("endless");
+        assert_eq!(
+            error.to_string(),
+            "/dev/zero is larger than 16 bytes: not a config file"
+        );
+        let exact = read_optional(Path::new("/dev/null"), 0).expect("empty file is fine");
+        assert_eq!(exact, Some(Vec::new()));
     }
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use corral_core::acl::{AddrList, Explanation};
 use corral_core::config::{ConfigReport, Diagnostic, Key, ProxyConfig, Severity, proxy};
-use corral_io::files::{Root, read_optional};
+use corral_io::files::{CONFIG_LEN_MAX, Root, read_optional};
 
 use crate::pveproxy::ConfigArgs;
 
@@ -24,7 +24,7 @@ fn load(args: &ConfigArgs) -> Result<Loaded, corral_io::files::ReadError> {
         Some(path) => path.clone(),
         None => Root::new(&args.root).path("/etc/default/pveproxy"),
     };
-    let bytes = read_optional(&path)?;
+    let bytes = read_optional(&path, CONFIG_LEN_MAX)?;
     let found = bytes.is_some();
     let report = proxy::parse(bytes.as_deref().unwrap_or_default());
     Ok(Loaded {

@@ -14,6 +14,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+/// The longest value a variable may hold. Real values are short; the bound stops `A="$A$A"`
+/// repeated a few dozen times from doubling its way to exhausting memory.
+pub const VALUE_LEN_MAX: usize = 64 * 1024;
+
 /// One assignment, after quote removal and expansion.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assignment {
@@ -54,6 +58,8 @@ pub enum ShellError {
         "${name} is not assigned earlier in this file (corral expands only variables set above)"
     )]
     UnknownVariable { name: String },
+    #[error("the value of {name} grows past {VALUE_LEN_MAX} bytes")]
+    ValueTooLong { name: String },
 }
 
 /// The kind of quote, for messages.
@@ -512,6 +518,9 @@ fn apply(statement: Statement, vars: &mut BTreeMap<String, String>) -> Located<V
                         let error = ShellError::UnknownVariable { name: var.clone() };
                         return Err((word.line, error));
                     };
+                    if value.len() + expanded.len() > VALUE_LEN_MAX {
+                        return Err((word.line, ShellError::ValueTooLong { name }));
+                    }
                     value.push_str(expanded);
                     uses.push(var.clone());
                 }
@@ -519,6 +528,9 @@ fn apply(statement: Statement, vars: &mut BTreeMap<String, String>) -> Located<V
         }
         if append {
             uses.push(name.clone());
+        }
+        if value.len() > VALUE_LEN_MAX {
+            return Err((word.line, ShellError::ValueTooLong { name }));
         }
         vars.insert(name.clone(), value.clone());
         assignments.push(Assignment {
@@ -697,6 +709,21 @@ mod tests {
         );
         assert_eq!(file.assignments[0].name, "B");
         assert_eq!(file.assignments[0].line, 3);
+    }
+
+    #[test]
+    fn doubling_a_value_is_bounded() {
+        let text = "A=xxxxxxxxxxxxxxxx\n".to_owned() + &"A=\"$A$A\"\n".repeat(64);
+        let file = read(text.as_bytes());
+        assert_eq!(
+            file.errors[0],
+            (14, ShellError::ValueTooLong { name: "A".into() })
+        );
+        assert!(
+            file.assignments
+                .iter()
+                .all(|a| a.value.len() <= VALUE_LEN_MAX)
+        );
     }
 
     #[test]
