@@ -16,4 +16,6 @@
 
 pub mod acl;
 pub mod config;
+pub mod http;
+pub mod time;
 pub mod tls;

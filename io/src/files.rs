@@ -38,12 +38,10 @@ pub const CONFIG_LEN_MAX: u64 = 1024 * 1024;
 /// A file that could not be read, naming the file.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
+    // The cause is part of the message, so it is deliberately not also a `#[source]`:
+    // `{:#}` chains would print it twice.
     #[error("cannot read {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
+    Io { path: PathBuf, source: io::Error },
     #[error("{} is larger than {len_max} bytes: not a config file", path.display())]
     TooLarge { path: PathBuf, len_max: u64 },
 }
@@ -73,6 +71,50 @@ pub fn read_optional(path: &Path, len_max: u64) -> Result<Option<Vec<u8>>, ReadE
         });
     }
     Ok(Some(bytes))
+}
+
+/// File access as a seam: the daemons read their config and key material through it, so the
+/// simulator can give each node its own files without touching the disk.
+pub trait Files: std::fmt::Debug + 'static {
+    /// The file's bytes, `Ok(None)` when it does not exist; larger than `len_max` is an error.
+    fn read(&self, path: &Path, len_max: u64) -> Result<Option<Vec<u8>>, ReadError>;
+
+    /// Whether a regular file exists at `path` (Perl's `-f`, as Proxmox's certificate choice uses).
+    fn is_file(&self, path: &Path) -> bool;
+}
+
+/// The real file system.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RealFiles;
+
+impl Files for RealFiles {
+    fn read(&self, path: &Path, len_max: u64) -> Result<Option<Vec<u8>>, ReadError> {
+        read_optional(path, len_max)
+    }
+
+    fn is_file(&self, path: &Path) -> bool {
+        path.is_file()
+    }
+}
+
+/// Files held in memory, for the simulator and tests.
+#[derive(Debug, Clone, Default)]
+pub struct MemFiles(pub std::collections::BTreeMap<PathBuf, Vec<u8>>);
+
+impl Files for MemFiles {
+    fn read(&self, path: &Path, len_max: u64) -> Result<Option<Vec<u8>>, ReadError> {
+        match self.0.get(path) {
+            Some(bytes) if bytes.len() as u64 > len_max => Err(ReadError::TooLarge {
+                path: path.to_owned(),
+                len_max,
+            }),
+            bytes => Ok(bytes.cloned()),
+        }
+    }
+
+    fn is_file(&self, path: &Path) -> bool {
+        self.0.contains_key(path)
+    }
 }
 
 #[cfg(test)]

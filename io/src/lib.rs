@@ -4,5 +4,12 @@
 //! clock and file access are seams (traits), so the same code runs on real sockets and inside the
 //! turmoil simulator.
 
+pub mod access_log;
+pub mod certs;
+pub mod clock;
+pub mod compress;
 pub mod files;
+pub mod net;
+pub mod proxy;
+pub mod proxy_settings;
 pub mod tls;

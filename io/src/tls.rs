@@ -9,6 +9,7 @@ use corral_core::tls::{Tls12Suite, Tls13Suite, TlsPolicy};
 use rustls::crypto::CryptoProvider;
 use rustls::crypto::aws_lc_rs::{self, cipher_suite};
 use rustls::server::WantsServerCert;
+use rustls::time_provider::TimeProvider;
 use rustls::{ConfigBuilder, ServerConfig, SupportedCipherSuite, SupportedProtocolVersion};
 
 /// rustls refused the policy (it cannot, for a policy core accepted; kept typed all the same).
@@ -71,15 +72,28 @@ pub fn protocol_versions(policy: &TlsPolicy) -> Vec<&'static SupportedProtocolVe
     versions
 }
 
-/// A `ServerConfig` builder with the policy's suites and versions and no client certificates;
-/// the caller adds the certificate (or a resolver) and sets `ignore_client_order` from
-/// [`TlsPolicy::honor_cipher_order`] via [`finish`].
+/// A `ServerConfig` builder with the policy's suites and versions, wall-clock time from `time`,
+/// and no client certificates; the caller adds the certificate (or a resolver) and sets
+/// `ignore_client_order` from [`TlsPolicy::honor_cipher_order`] via [`finish`].
 pub fn server_config_builder(
     policy: &TlsPolicy,
+    time: Arc<dyn TimeProvider>,
 ) -> Result<ConfigBuilder<ServerConfig, WantsServerCert>, TlsConfigError> {
-    let builder = ServerConfig::builder_with_provider(Arc::new(crypto_provider(policy)))
+    let builder = ServerConfig::builder_with_details(Arc::new(crypto_provider(policy)), time)
         .with_protocol_versions(&protocol_versions(policy))?;
     Ok(builder.with_no_client_auth())
+}
+
+/// The complete config pveproxy serves: the policy, the certificate, our clock, HTTP/1.1 only.
+pub fn server_config(
+    policy: &TlsPolicy,
+    certified: Arc<rustls::sign::CertifiedKey>,
+    time: Arc<dyn TimeProvider>,
+) -> Result<Arc<ServerConfig>, TlsConfigError> {
+    let config = server_config_builder(policy, time)?
+        .with_cert_resolver(Arc::new(crate::certs::FixedCert(certified)));
+    // No ALPN, as Proxmox: clients speak HTTP/1.1.
+    Ok(Arc::new(finish(policy, config)))
 }
 
 /// Applies what the policy says beyond suites and versions to a built config.

@@ -59,10 +59,13 @@ fn server(
     cert: CertificateDer<'static>,
     key: PrivateKeyDer<'static>,
 ) -> ServerConnection {
-    let config = corral_io::tls::server_config_builder(policy)
-        .expect("policy maps onto rustls")
-        .with_single_cert(vec![cert], key)
-        .expect("certificate and key match");
+    let config = corral_io::tls::server_config_builder(
+        policy,
+        Arc::new(rustls::time_provider::DefaultTimeProvider),
+    )
+    .expect("policy maps onto rustls")
+    .with_single_cert(vec![cert], key)
+    .expect("certificate and key match");
     let config = corral_io::tls::finish(policy, config);
     ServerConnection::new(Arc::new(config)).expect("server connection")
 }

@@ -3,5 +3,6 @@
 //! parameters so tests can drive them without spawning processes.
 
 pub mod corral;
+pub mod daemon;
 pub mod pveproxy;
 mod report;

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::report;
+use crate::{daemon, report};
 
 /// The commands that read `/etc/default/pveproxy` without starting anything. The `corral`
 /// development tool offers them too.
@@ -48,7 +48,44 @@ pub struct ConfigArgs {
 )]
 struct Cli {
     #[command(subcommand)]
-    command: ConfigCommand,
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    #[command(flatten)]
+    Config(ConfigCommand),
+    /// Start the daemon in the foreground (systemd Type=notify); it runs until SIGTERM.
+    Start(StartArgs),
+    /// Stop the running daemon (SIGTERM; in-flight requests get 10 s to finish).
+    Stop(RootArgs),
+    /// Reload the running daemon (SIGHUP): re-read /etc/default/pveproxy and the certificate,
+    /// reopen the access log, keep open connections.
+    Restart(RootArgs),
+    /// Print whether the daemon is running.
+    Status(RootArgs),
+}
+
+#[derive(Debug, Args)]
+struct RootArgs {
+    /// Directory under which all of the node's files live.
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    root: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct StartArgs {
+    #[command(flatten)]
+    root: RootArgs,
+    /// Listen on this address instead of LISTEN_IP / [::]:8006.
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: Option<std::net::SocketAddr>,
+    /// The user to run as when started as root.
+    #[arg(long, value_name = "NAME", default_value = "www-data")]
+    user: String,
+    /// This node's name (its files are /etc/pve/nodes/<node>) [default: the short host name].
+    #[arg(long, value_name = "NAME")]
+    node: Option<String>,
 }
 
 /// Runs `pveproxy` with `args` (including the program name) and returns the exit code.
@@ -58,9 +95,73 @@ where
     T: Into<OsString> + Clone,
 {
     match Cli::try_parse_from(args) {
-        Ok(cli) => run_config_command(cli.command, out, err),
+        Ok(Cli {
+            command: Command::Config(command),
+        }) => run_config_command(command, out, err),
+        Ok(Cli { command }) => run_daemon_command(command, out, err).unwrap_or_else(|e| {
+            let _ = writeln!(err, "pveproxy: {e:#}");
+            1
+        }),
         Err(e) => report::clap_error(e, out, err),
     }
+}
+
+fn run_daemon_command(
+    command: Command,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    match command {
+        Command::Config(command) => Ok(run_config_command(command, out, err)),
+        Command::Start(args) => {
+            init_logging();
+            let args = daemon::DaemonArgs {
+                root: args.root.root,
+                listen: args.listen,
+                user: args.user,
+                node: args.node.unwrap_or_else(daemon::default_node_name),
+            };
+            daemon::start(&args)?;
+            Ok(0)
+        }
+        Command::Stop(args) => {
+            let stopped = daemon::stop(&args.root)?;
+            writeln!(out, "{}", if stopped { "stopped" } else { "not running" })?;
+            Ok(0)
+        }
+        Command::Restart(args) => {
+            if daemon::restart(&args.root)? {
+                writeln!(out, "reloading")?;
+                Ok(0)
+            } else {
+                writeln!(err, "pveproxy: not running")?;
+                Ok(1)
+            }
+        }
+        Command::Status(args) => match daemon::status(&args.root) {
+            Some(pid) => {
+                writeln!(out, "running (pid {pid})")?;
+                Ok(0)
+            }
+            None => {
+                writeln!(out, "stopped")?;
+                // LSB: 3 = program is not running.
+                Ok(3)
+            }
+        },
+    }
+}
+
+/// Daemon messages go to stderr (the journal under systemd); RUST_LOG adjusts the level.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Runs one of the config commands; shared with `corral`.

@@ -268,14 +268,8 @@ fn write_diagnostics(loaded: &Loaded, out: &mut dyn Write) -> std::io::Result<()
     Ok(())
 }
 
-/// `path:LINE: severity: message`, as compilers print, so editors can jump to it.
 fn diagnostic_line(loaded: &Loaded, diagnostic: &Diagnostic) -> String {
-    let path = loaded.path.display();
-    let severity = diagnostic.severity();
-    match diagnostic.line {
-        Some(line) => format!("{path}:{line}: {severity}: {}", diagnostic.problem),
-        None => format!("{path}: {severity}: {}", diagnostic.problem),
-    }
+    diagnostic.located(&loaded.path.display().to_string())
 }
 
 fn summary(loaded: &Loaded) -> String {

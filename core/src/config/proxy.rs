@@ -343,6 +343,15 @@ impl Diagnostic {
     pub fn severity(&self) -> Severity {
         self.problem.severity()
     }
+
+    /// `path:LINE: severity: message`, as compilers print, so editors can jump to it.
+    pub fn located(&self, path: &str) -> String {
+        let severity = self.severity();
+        match self.line {
+            Some(line) => format!("{path}:{line}: {severity}: {}", self.problem),
+            None => format!("{path}: {severity}: {}", self.problem),
+        }
+    }
 }
 
 /// The result of reading the file: the config when it is usable, and everything worth saying.

@@ -1,0 +1,57 @@
+//! The wall clock, as a seam.
+//!
+//! Monotonic time is `tokio::time` everywhere (turmoil makes it virtual). Wall-clock time — HTTP
+//! `Date`/`Expires`, access-log dates, rustls' certificate and ticket times — comes only from a
+//! [`WallClock`], so the simulator can give every node the simulated time.
+
+use std::fmt;
+use std::sync::Arc;
+
+use corral_core::time::UnixTime;
+
+/// Where wall-clock time comes from.
+pub trait WallClock: fmt::Debug + Send + Sync + 'static {
+    /// Seconds since the Unix epoch, now.
+    fn now(&self) -> UnixTime;
+
+    /// The local time zone's offset from UTC at `at`, for access-log dates (Proxmox logs local
+    /// time with `%z`).
+    fn utc_offset_secs(&self, at: UnixTime) -> i32;
+}
+
+/// The operating system's clock and time zone (`TZ`, else `/etc/localtime`), as Proxmox uses.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl WallClock for SystemClock {
+    fn now(&self) -> UnixTime {
+        // The one place in corral that reads the system's wall clock.
+        let since_epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        UnixTime(i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX))
+    }
+
+    fn utc_offset_secs(&self, at: UnixTime) -> i32 {
+        use chrono::{Local, Offset, TimeZone};
+        match Local.timestamp_opt(at.0, 0) {
+            chrono::LocalResult::Single(local) | chrono::LocalResult::Ambiguous(local, _) => {
+                local.offset().fix().local_minus_utc()
+            }
+            chrono::LocalResult::None => 0,
+        }
+    }
+}
+
+/// rustls reads time for certificate validity and session tickets; this feeds it our clock.
+#[derive(Debug)]
+pub struct RustlsTime(pub Arc<dyn WallClock>);
+
+impl rustls::time_provider::TimeProvider for RustlsTime {
+    fn current_time(&self) -> Option<rustls_pki_types::UnixTime> {
+        let seconds = u64::try_from(self.0.now().0).ok()?;
+        Some(rustls_pki_types::UnixTime::since_unix_epoch(
+            std::time::Duration::from_secs(seconds),
+        ))
+    }
+}

@@ -1,0 +1,479 @@
+//! pveproxy's front door: accept, host ACL, TLS (or a redirect for plain HTTP), HTTP/1.1 with
+//! Proxmox's limits, replies, compression and the access log.
+//!
+//! The server is generic over the [`Network`] seam and reads wall time only from a
+//! [`WallClock`], so the same code serves real sockets and turmoil's simulated ones. It runs on
+//! one thread (a tokio `LocalSet`): state is shared with `Rc`, and the per-connection tasks are
+//! `spawn_local`ed.
+//!
+//! Driving it: [`ProxyServer::new`] with a bound listener and [`ProxySettings`], keep the
+//! [`ProxyHandle`] from [`ProxyServer::handle`], then `run().await` inside a `LocalSet`. Call
+//! [`ProxyHandle::reload`] with freshly loaded settings (SIGHUP) and [`ProxyHandle::shutdown`]
+//! (SIGTERM); `run` returns once in-flight requests finished or [`SHUTDOWN_GRACE`] passed.
+
+use std::cell::RefCell;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use corral_core::acl::{Access, AddrList, HostAcl};
+use corral_core::http::access_log::{self, AccessLogEntry};
+use corral_core::http::api::{self, Endpoint, Target, VersionInfo};
+use corral_core::http::compress::choose_encoding;
+use corral_core::http::limits::check_head;
+use corral_core::http::redirect::plain_http_redirect;
+use corral_core::http::{self as core_http, Reply};
+use http::header::{self, HeaderValue};
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+use tokio::sync::{Semaphore, watch};
+
+use crate::access_log::AccessLog;
+use crate::clock::WallClock;
+use crate::compress::encode;
+use crate::net::Listener;
+
+/// Proxmox's 3 workers × 500 connections each.
+pub const CONNECTIONS_MAX: usize = 1500;
+
+/// How long in-flight requests may take to finish after SIGTERM.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// After an accept error (e.g. out of file descriptors), wait before the next accept.
+const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
+
+/// One generation of configuration; a reload swaps in a new one for new connections, while
+/// established connections keep the generation they started with.
+#[derive(Debug)]
+pub struct ProxySettings {
+    pub acl: HostAcl,
+    pub tls: Arc<rustls::ServerConfig>,
+    pub compression: bool,
+    pub real_ip_header: Option<http::HeaderName>,
+    pub real_ip_allow_from: Option<AddrList>,
+}
+
+/// What the node says about itself.
+#[derive(Debug, Clone)]
+pub struct NodeInfo {
+    pub name: String,
+    pub version: VersionInfo,
+}
+
+/// Everything a connection needs, shared by all of them.
+#[derive(Debug)]
+struct Shared {
+    settings: RefCell<Rc<ProxySettings>>,
+    node: NodeInfo,
+    clock: Arc<dyn WallClock>,
+    log: Rc<dyn AccessLog>,
+    shutdown: watch::Sender<bool>,
+}
+
+/// Controls a running [`ProxyServer`] from outside (signal handlers).
+#[derive(Debug, Clone)]
+pub struct ProxyHandle(Rc<Shared>);
+
+impl ProxyHandle {
+    /// New connections use `settings` from now on; established ones are left alone.
+    pub fn reload(&self, settings: ProxySettings) {
+        *self.0.settings.borrow_mut() = Rc::new(settings);
+    }
+
+    /// The settings new connections get.
+    pub fn settings(&self) -> Rc<ProxySettings> {
+        Rc::clone(&self.0.settings.borrow())
+    }
+
+    /// Stops accepting; in-flight requests finish, idle keep-alive connections close.
+    pub fn shutdown(&self) {
+        self.0.shutdown.send_replace(true);
+    }
+}
+
+/// The accept loop and its connections.
+#[derive(Debug)]
+pub struct ProxyServer<L: Listener> {
+    listener: L,
+    shared: Rc<Shared>,
+    connections: Arc<Semaphore>,
+}
+
+impl<L> ProxyServer<L>
+where
+    L: Listener,
+    L::Stream: AsyncRead + AsyncWrite + Unpin + 'static,
+{
+    pub fn new(
+        listener: L,
+        settings: ProxySettings,
+        node: NodeInfo,
+        clock: Arc<dyn WallClock>,
+        log: Rc<dyn AccessLog>,
+    ) -> Self {
+        let (shutdown, _) = watch::channel(false);
+        let settings = RefCell::new(Rc::new(settings));
+        let shared = Rc::new(Shared {
+            settings,
+            node,
+            clock,
+            log,
+            shutdown,
+        });
+        let connections = Arc::new(Semaphore::new(CONNECTIONS_MAX));
+        ProxyServer {
+            listener,
+            shared,
+            connections,
+        }
+    }
+
+    pub fn handle(&self) -> ProxyHandle {
+        ProxyHandle(Rc::clone(&self.shared))
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Accepts until shutdown, then waits (at most [`SHUTDOWN_GRACE`]) for connections to end.
+    /// Must run inside a `tokio::task::LocalSet`.
+    pub async fn run(self) {
+        let mut shutdown = self.shared.shutdown.subscribe();
+        loop {
+            // At the limit, accepting pauses until a connection ends.
+            let permit = tokio::select! {
+                biased;
+                _ = shutdown.wait_for(|stop| *stop) => break,
+                permit = Arc::clone(&self.connections).acquire_owned() => permit,
+            };
+            let Ok(permit) = permit else { break };
+            let accepted = tokio::select! {
+                biased;
+                _ = shutdown.wait_for(|stop| *stop) => break,
+                accepted = self.listener.accept() => accepted,
+            };
+            match accepted {
+                Ok((stream, peer)) => self.admit(stream, peer, permit),
+                Err(e) => {
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
+                }
+            }
+        }
+        self.drain().await;
+    }
+
+    /// The host ACL, before TLS and before reading a byte: a denied peer is closed silently and
+    /// logged with 403, as Proxmox does.
+    fn admit(
+        &self,
+        stream: L::Stream,
+        peer: SocketAddr,
+        permit: tokio::sync::OwnedSemaphorePermit,
+    ) {
+        let settings = Rc::clone(&self.shared.settings.borrow());
+        if settings.acl.decide(peer.ip()) == Access::Deny {
+            let now = self.shared.clock.now();
+            let offset = self.shared.clock.utc_offset_secs(now);
+            self.shared
+                .log
+                .write(access_log::denied_line(peer.ip(), now, offset));
+            drop(stream);
+            return;
+        }
+        let shared = Rc::clone(&self.shared);
+        tokio::task::spawn_local(async move {
+            serve_connection(stream, peer, settings, shared).await;
+            drop(permit);
+        });
+    }
+
+    async fn drain(&self) {
+        let all = u32::try_from(CONNECTIONS_MAX).expect("the connection limit fits in u32");
+        let finished = tokio::time::timeout(SHUTDOWN_GRACE, self.connections.acquire_many(all));
+        if finished.await.is_err() {
+            tracing::warn!("connections still open after {SHUTDOWN_GRACE:?}; stopping anyway");
+        }
+    }
+}
+
+/// Reads the first byte to tell TLS from plain HTTP (Proxmox's TLS autostart), then serves.
+async fn serve_connection<S>(
+    mut stream: S,
+    peer: SocketAddr,
+    settings: Rc<ProxySettings>,
+    shared: Rc<Shared>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + 'static,
+{
+    let mut first = [0u8; 1];
+    let read = tokio::time::timeout(core_http::IDLE_TIMEOUT, stream.read(&mut first)).await;
+    let Ok(Ok(1)) = read else { return };
+    let stream = Prefixed {
+        first: Some(first[0]),
+        inner: stream,
+    };
+    if !core_http::looks_like_tls(first[0]) {
+        serve_plain_redirect(stream, &shared).await;
+        return;
+    }
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::clone(&settings.tls));
+    let handshake = tokio::time::timeout(core_http::IDLE_TIMEOUT, acceptor.accept(stream)).await;
+    let Ok(Ok(tls)) = handshake else { return };
+    let context = Rc::new(RequestContext {
+        peer,
+        settings,
+        shared: Rc::clone(&shared),
+    });
+    let service = service_fn(move |request| handle_request(request, Rc::clone(&context)));
+    serve_http(TokioIo::new(tls), service, &shared).await;
+}
+
+/// Plain HTTP on the TLS port: a redirect to https when the request names its Host, else the
+/// connection closes at once.
+async fn serve_plain_redirect<S>(stream: S, shared: &Rc<Shared>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + 'static,
+{
+    let clock = Arc::clone(&shared.clock);
+    let service = service_fn(move |request: Request<Incoming>| {
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .map(HeaderValue::as_bytes);
+        let target = request.uri().path_and_query().map_or("/", |p| p.as_str());
+        let reply = plain_http_redirect(request.method(), host, target);
+        let response = reply.map(|reply| build_response(reply, clock.now(), None, true));
+        // No Host: an error makes hyper drop the connection without a reply.
+        async move { response.ok_or(NoHost) }
+    });
+    serve_http(TokioIo::new(stream), service, shared).await;
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("plain HTTP request without a Host header")]
+struct NoHost;
+
+/// hyper with Proxmox's limits: 64 header lines, 8 KiB of header, 5 s to send a request head
+/// (which is also the keep-alive idle timeout). No automatic `Date`: it would read the real clock.
+async fn serve_http<I, S>(io: I, service: S, shared: &Rc<Shared>)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + 'static,
+    S: hyper::service::HttpService<Incoming, ResBody = Full<Bytes>>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(core_http::IDLE_TIMEOUT)
+        .max_headers(core_http::HEADER_LINES_MAX)
+        .max_header_size(core_http::HEADER_BYTES_MAX)
+        .auto_date_header(false)
+        .keep_alive(true);
+    let connection = builder.serve_connection(io, service);
+    tokio::pin!(connection);
+    let mut shutdown = shared.shutdown.subscribe();
+    tokio::select! {
+        biased;
+        _ = connection.as_mut() => return,
+        _ = shutdown.wait_for(|stop| *stop) => connection.as_mut().graceful_shutdown(),
+    }
+    let _ = connection.await;
+}
+
+/// What a request handler knows about its connection.
+#[derive(Debug)]
+struct RequestContext {
+    peer: SocketAddr,
+    settings: Rc<ProxySettings>,
+    shared: Rc<Shared>,
+}
+
+async fn handle_request(
+    request: Request<Incoming>,
+    context: Rc<RequestContext>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = request.into_parts();
+    let reply = match check_head(&parts) {
+        Err(rejection) => rejection.reply(),
+        Ok(()) => match read_body(body).await {
+            Ok(_body) => dispatch(&parts, &context.shared.node),
+            Err(reply) => reply,
+        },
+    };
+    let now = context.shared.clock.now();
+    let accept_encoding = parts
+        .headers
+        .get(header::ACCEPT_ENCODING)
+        .map(HeaderValue::as_bytes);
+    let encoding = choose_encoding(
+        accept_encoding,
+        reply.body.len(),
+        context.settings.compression,
+        reply.compressible,
+    );
+    let status = reply.status;
+    let response = build_response(reply, now, encoding, context.settings.compression);
+    log_request(&context, &parts, status, now, response_len(&response));
+    Ok(response)
+}
+
+/// The body, at most [`core_http::BODY_LEN_MAX`] bytes (Content-Length was checked already;
+/// this also bounds a client that sends more than it announced).
+async fn read_body(body: Incoming) -> Result<Bytes, Reply> {
+    let limit = usize::try_from(core_http::BODY_LEN_MAX).unwrap_or(usize::MAX);
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(_) => Err(api::generic_error(
+            http::StatusCode::NOT_IMPLEMENTED,
+            "for data too large",
+        )),
+    }
+}
+
+fn dispatch(parts: &http::request::Parts, node: &NodeInfo) -> Reply {
+    match api::route(&parts.method, parts.uri.path()) {
+        Ok(Target::Index) => api::index_page(&node.name),
+        Ok(Target::Api {
+            format,
+            endpoint: Endpoint::Version,
+        }) => api::render(format, Ok(api::version_data(&node.version))),
+        Err(api::RouteError {
+            format: Some(format),
+            error,
+        }) => api::render(format, Err(error)),
+        Err(api::RouteError {
+            format: None,
+            error,
+        }) => api::generic_error(error.status, &error.message),
+    }
+}
+
+/// Status, reason, Proxmox's common headers, the body (compressed when chosen) and
+/// `Connection: close` for every status >= 400.
+fn build_response(
+    reply: Reply,
+    now: corral_core::time::UnixTime,
+    encoding: Option<core_http::compress::Encoding>,
+    compression_enabled: bool,
+) -> Response<Full<Bytes>> {
+    let body = match encoding {
+        Some(encoding) => encode(encoding, &reply.body),
+        None => reply.body,
+    };
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = reply.status;
+    if let Ok(reason) = hyper::ext::ReasonPhrase::try_from(reply.reason.into_bytes()) {
+        response.extensions_mut().insert(reason);
+    }
+    let headers = response.headers_mut();
+    for (name, value) in core_http::common_headers(now) {
+        headers.append(name, value);
+    }
+    if let Some(content_type) = reply.content_type {
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
+    for (name, value) in reply.headers {
+        headers.append(name, value);
+    }
+    if let Some(encoding) = encoding {
+        headers.insert(
+            header::CONTENT_ENCODING,
+            HeaderValue::from_static(encoding.header_value()),
+        );
+    }
+    // The body's encoding depends on Accept-Encoding whenever it could be compressed (Proxmox
+    // omits this header; caches need it).
+    if reply.compressible && compression_enabled {
+        headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    }
+    if core_http::closes_connection(reply.status) {
+        headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
+fn response_len(response: &Response<Full<Bytes>>) -> u64 {
+    use hyper::body::Body;
+    response.body().size_hint().exact().unwrap_or(0)
+}
+
+fn log_request(
+    context: &RequestContext,
+    parts: &http::request::Parts,
+    status: http::StatusCode,
+    now: corral_core::time::UnixTime,
+    bytes: u64,
+) {
+    let settings = &context.settings;
+    let header = settings
+        .real_ip_header
+        .as_ref()
+        .and_then(|name| parts.headers.get(name))
+        .map(HeaderValue::as_bytes);
+    let client = access_log::client_for_log(
+        context.peer.ip(),
+        header,
+        settings.real_ip_allow_from.as_ref(),
+    );
+    let request_line = access_log::request_line(parts);
+    let entry = AccessLogEntry {
+        client,
+        user: None,
+        time: now,
+        utc_offset_secs: context.shared.clock.utc_offset_secs(now),
+        request_line: &request_line,
+        status: status.as_u16(),
+        bytes: Some(bytes),
+    };
+    context.shared.log.write(access_log::format_line(&entry));
+}
+
+/// A stream with one already-read byte put back in front.
+struct Prefixed<S> {
+    first: Option<u8>,
+    inner: S,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Prefixed<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if let Some(byte) = self.first.filter(|_| buf.remaining() > 0) {
+            self.first = None;
+            buf.put_slice(&[byte]);
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Prefixed<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}

@@ -1,0 +1,398 @@
+//! Running pveproxy as a daemon: `start` (in the foreground, for systemd `Type=notify`), and
+//! `stop` / `restart` / `status` through the pid file.
+//!
+//! Privileges, as Proxmox: started as root, pveproxy binds its port and opens the access log,
+//! then becomes `www-data` (or `--user`) for good, before it reads the config or key material —
+//! so a reload never needs a privilege the daemon gave up. The first read of the config (for
+//! `LISTEN_IP`) already happens with the unprivileged user's effective ids, so a file that user
+//! cannot read is a start-up error, not a reload surprise. It never serves as root.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use corral_core::config::ListenIp;
+use corral_core::http::api::VersionInfo;
+use corral_io::access_log::FileLog;
+use corral_io::clock::{SystemClock, WallClock};
+use corral_io::files::{RealFiles, Root};
+use corral_io::net::{Listener, Network, TokioListener, TokioNet, bind_default};
+use corral_io::proxy::{NodeInfo, ProxyHandle, ProxyServer};
+use corral_io::proxy_settings::{self, Loaded};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::{Gid, Pid, Uid, User};
+
+/// Where the daemon's files are, and who it runs as.
+#[derive(Debug, Clone)]
+pub struct DaemonArgs {
+    pub root: PathBuf,
+    pub listen: Option<SocketAddr>,
+    pub user: String,
+    pub node: String,
+}
+
+/// pveproxy's port.
+pub const PORT: u16 = 8006;
+
+const ACCESS_LOG: &str = "/var/log/pveproxy/access.log";
+const PID_FILE: &str = "/run/pveproxy/pveproxy.pid";
+/// `pveproxy stop` waits this long for the daemon to exit (Proxmox: 15 s, then KILL).
+const STOP_WAIT: Duration = Duration::from_secs(15);
+
+/// The short host name, Proxmox's default node name.
+pub fn default_node_name() -> String {
+    let host = nix::unistd::gethostname().map(|h| h.to_string_lossy().into_owned());
+    let host = host.unwrap_or_else(|_| "localhost".to_owned());
+    host.split('.').next().unwrap_or("localhost").to_owned()
+}
+
+/// A node name is a host-name label; it becomes a path component (`/etc/pve/nodes/<node>`).
+fn check_node_name(node: &str) -> Result<()> {
+    let valid = !node.is_empty()
+        && node.len() <= 63
+        && node.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !node.starts_with('-');
+    if !valid {
+        bail!("--node '{node}' is not a valid node name (letters, digits and '-')");
+    }
+    Ok(())
+}
+
+/// The Proxmox VE release whose API corral serves. Clients (the web UI, proxmoxer, Terraform
+/// providers) choose behaviour by `version`, so it names what we are compatible with; `repoid`,
+/// a build id in Proxmox, says which corral build answers.
+pub const PVE_VERSION: &str = "9.2.11";
+pub const PVE_RELEASE: &str = "9.2";
+
+fn version() -> VersionInfo {
+    VersionInfo {
+        version: PVE_VERSION.to_owned(),
+        release: PVE_RELEASE.to_owned(),
+        repoid: format!("corral-{}", env!("CARGO_PKG_VERSION")),
+    }
+}
+
+/// `pveproxy start`: serves until SIGTERM. Returns once stopped.
+pub fn start(args: &DaemonArgs) -> Result<()> {
+    check_node_name(&args.node)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, serve(args))
+}
+
+async fn serve(args: &DaemonArgs) -> Result<()> {
+    let root = Root::new(&args.root);
+    let clock: Arc<dyn WallClock> = Arc::new(SystemClock);
+    let account = Account::for_daemon(&args.user)?;
+    // The config names the listen address; read it with the unprivileged user's rights.
+    let loaded = account.as_effective(|| load(&root, &args.node, &clock))??;
+    let listener = bind(args, &loaded).await?;
+    let log = open_access_log(&root, account.as_ref())?;
+    create_run_dir(&root, account.as_ref())?;
+    account.drop_for_good()?;
+    write_pid_file(&root)?;
+    let node = NodeInfo {
+        name: args.node.clone(),
+        version: version(),
+    };
+    let addr = listener
+        .local_addr()
+        .context("the listening socket has no address")?;
+    let server = ProxyServer::new(
+        listener,
+        loaded.settings,
+        node,
+        Arc::clone(&clock),
+        Rc::new(log.clone()),
+    );
+    let handle = server.handle();
+    tracing::info!(
+        "pveproxy listening on {addr} as node {} (certificate {})",
+        args.node,
+        loaded.cert.cert
+    );
+    for diagnostic in &loaded.report.diagnostics {
+        tracing::warn!("{}", diagnostic.located(proxy_settings::CONFIG_PATH));
+    }
+    let signals = tokio::task::spawn_local(handle_signals(
+        handle,
+        args.clone(),
+        loaded.config.listen_ip,
+        clock,
+        log,
+    ));
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+    server.run().await;
+    signals.abort();
+    let _ = std::fs::remove_file(root.path(PID_FILE));
+    tracing::info!("pveproxy stopped");
+    Ok(())
+}
+
+fn load(root: &Root, node: &str, clock: &Arc<dyn WallClock>) -> Result<Loaded> {
+    proxy_settings::load(&RealFiles, root, node, Arc::clone(clock)).map_err(anyhow::Error::from)
+}
+
+/// `--listen` wins; else LISTEN_IP; else `[::]` with the IPv4 fallback.
+async fn bind(args: &DaemonArgs, loaded: &Loaded) -> Result<TokioListener> {
+    if let Some(addr) = args.listen {
+        return TokioNet
+            .bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"));
+    }
+    match &loaded.config.listen_ip {
+        None => Ok(bind_default(&TokioNet, PORT).await?),
+        Some(listen_ip) => {
+            let addr = resolve_listen_ip(listen_ip).await?;
+            TokioNet
+                .bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} (LISTEN_IP)"))
+        }
+    }
+}
+
+/// LISTEN_IP as a socket address: a zone id becomes the interface's scope id; a host name is
+/// looked up (its first address), as IO::Socket::IP does.
+async fn resolve_listen_ip(listen_ip: &ListenIp) -> Result<SocketAddr> {
+    match listen_ip {
+        ListenIp::Addr { ip, zone: None } => Ok(SocketAddr::new(*ip, PORT)),
+        ListenIp::Addr {
+            ip: IpAddr::V6(ip),
+            zone: Some(zone),
+        } => {
+            let scope = nix::net::if_::if_nametoindex(zone.as_str())
+                .with_context(|| format!("LISTEN_IP: no network interface '{zone}'"))?;
+            Ok(SocketAddr::V6(std::net::SocketAddrV6::new(
+                *ip, PORT, 0, scope,
+            )))
+        }
+        ListenIp::Addr { ip, zone: Some(_) } => bail!("LISTEN_IP: {ip} cannot have a zone id"),
+        ListenIp::Host(host) => tokio::net::lookup_host((host.as_str(), PORT))
+            .await
+            .with_context(|| format!("LISTEN_IP: cannot resolve '{host}'"))?
+            .next()
+            .with_context(|| format!("LISTEN_IP: '{host}' has no address")),
+    }
+}
+
+fn open_access_log(root: &Root, owner: Option<&User>) -> Result<FileLog> {
+    let path = root.path(ACCESS_LOG);
+    let dir = path
+        .parent()
+        .context("the access log path has a directory")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let log = FileLog::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+    if let Some(user) = owner {
+        // root:www-data 0640 as Proxmox; the directory belongs to the daemon's user so that
+        // logrotate's new file can be created on reopen.
+        nix::unistd::chown(&path, Some(Uid::from_raw(0)), Some(user.gid))
+            .with_context(|| format!("cannot set the owner of {}", path.display()))?;
+        nix::unistd::chown(dir, Some(user.uid), Some(user.gid))
+            .with_context(|| format!("cannot set the owner of {}", dir.display()))?;
+    }
+    Ok(log)
+}
+
+/// `/run/pveproxy`, made by root for the daemon's user (as Proxmox's `bin/pveproxy` does), so
+/// the pid file can be written after the privilege drop.
+fn create_run_dir(root: &Root, owner: Option<&User>) -> Result<()> {
+    let path = root.path(PID_FILE);
+    let dir = path.parent().context("the pid file path has a directory")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    if let Some(user) = owner {
+        nix::unistd::chown(dir, Some(user.uid), Some(user.gid))
+            .with_context(|| format!("cannot set the owner of {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+fn write_pid_file(root: &Root) -> Result<()> {
+    write_atomically(
+        &root.path(PID_FILE),
+        format!("{}\n", std::process::id()).as_bytes(),
+    )
+}
+
+/// temp + fsync + rename, so a reader never sees a half-written file.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let temp = path.with_extension("tmp");
+    let mut file = std::fs::File::create(&temp)
+        .with_context(|| format!("cannot create {}", temp.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", temp.display()))?;
+    std::fs::rename(&temp, path)
+        .with_context(|| format!("cannot rename {} to {}", temp.display(), path.display()))
+}
+
+/// SIGHUP reloads (and reopens the access log), SIGTERM and SIGINT stop.
+async fn handle_signals(
+    handle: ProxyHandle,
+    args: DaemonArgs,
+    listen_ip: Option<ListenIp>,
+    clock: Arc<dyn WallClock>,
+    log: FileLog,
+) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut hangup), Ok(mut terminate), Ok(mut interrupt)) = (
+        signal(SignalKind::hangup()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot install signal handlers; stop pveproxy with SIGKILL");
+        return;
+    };
+    let root = Root::new(&args.root);
+    loop {
+        tokio::select! {
+            biased;
+            _ = terminate.recv() => break,
+            _ = interrupt.recv() => break,
+            _ = hangup.recv() => {
+                log.reopen();
+                reload(&handle, &root, &args.node, &clock, listen_ip.as_ref());
+            }
+        }
+    }
+    tracing::info!("stopping: finishing in-flight requests");
+    handle.shutdown();
+}
+
+/// Applies a new generation; an invalid one leaves the old one serving (Proxmox would stop).
+fn reload(
+    handle: &ProxyHandle,
+    root: &Root,
+    node: &str,
+    clock: &Arc<dyn WallClock>,
+    listen_ip: Option<&ListenIp>,
+) {
+    match load(root, node, clock) {
+        Ok(loaded) => {
+            if loaded.config.listen_ip.as_ref() != listen_ip {
+                tracing::warn!(
+                    "LISTEN_IP changed: it takes effect only after a restart (systemctl restart pveproxy)"
+                );
+            }
+            for diagnostic in &loaded.report.diagnostics {
+                tracing::warn!("{}", diagnostic.located(proxy_settings::CONFIG_PATH));
+            }
+            handle.reload(loaded.settings);
+            tracing::info!(
+                "reloaded configuration and certificate {}",
+                loaded.cert.cert
+            );
+        }
+        Err(e) => tracing::error!("reload failed, still serving the previous configuration: {e:#}"),
+    }
+}
+
+/// The unprivileged account a root-started daemon becomes; `None` when not started as root.
+struct Account(Option<User>);
+
+impl Account {
+    fn for_daemon(name: &str) -> Result<Account> {
+        if !Uid::effective().is_root() {
+            return Ok(Account(None));
+        }
+        let user = User::from_name(name)
+            .with_context(|| format!("cannot look up user '{name}'"))?
+            .with_context(|| format!("no user '{name}' (pass --user NAME)"))?;
+        if user.uid.is_root() {
+            bail!("--user {name} is root: pveproxy never serves as root");
+        }
+        Ok(Account(Some(user)))
+    }
+
+    fn as_ref(&self) -> Option<&User> {
+        self.0.as_ref()
+    }
+
+    /// Runs `f` with the account's effective ids (and back to root after).
+    fn as_effective<T>(&self, f: impl FnOnce() -> T) -> Result<T> {
+        let Some(user) = &self.0 else { return Ok(f()) };
+        nix::unistd::setegid(user.gid).context("cannot switch the effective group")?;
+        nix::unistd::seteuid(user.uid).context("cannot switch the effective user")?;
+        let result = f();
+        nix::unistd::seteuid(Uid::from_raw(0)).context("cannot switch back to root")?;
+        nix::unistd::setegid(Gid::from_raw(0)).context("cannot switch back to root's group")?;
+        Ok(result)
+    }
+
+    /// Becomes the account for good: groups, gid, uid; then checks root cannot be regained.
+    fn drop_for_good(&self) -> Result<()> {
+        let Some(user) = &self.0 else { return Ok(()) };
+        let name =
+            std::ffi::CString::new(user.name.as_str()).context("user name has a NUL byte")?;
+        nix::unistd::initgroups(&name, user.gid).context("cannot set supplementary groups")?;
+        nix::unistd::setgid(user.gid).context("cannot set the group id")?;
+        nix::unistd::setuid(user.uid).context("cannot set the user id")?;
+        if nix::unistd::setuid(Uid::from_raw(0)).is_ok() {
+            bail!("dropping privileges failed: root could be regained");
+        }
+        Ok(())
+    }
+}
+
+/// The running daemon's pid, if its pid file names a live process.
+fn running_pid(root: &Root) -> Option<Pid> {
+    let text = std::fs::read_to_string(root.path(PID_FILE)).ok()?;
+    let pid = Pid::from_raw(text.trim().parse().ok()?);
+    kill(pid, None).is_ok().then_some(pid)
+}
+
+/// `pveproxy stop`: SIGTERM, then wait for the process to go (Proxmox kills after 15 s).
+pub fn stop(root: &Path) -> Result<bool> {
+    let root = Root::new(root);
+    let Some(pid) = running_pid(&root) else {
+        return Ok(false);
+    };
+    kill(pid, Signal::SIGTERM).with_context(|| format!("cannot signal pveproxy (pid {pid})"))?;
+    let deadline = std::time::Instant::now() + STOP_WAIT;
+    while kill(pid, None).is_ok() {
+        if std::time::Instant::now() > deadline {
+            kill(pid, Signal::SIGKILL)
+                .with_context(|| format!("cannot kill pveproxy (pid {pid})"))?;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(true)
+}
+
+/// `pveproxy restart`: a reload (SIGHUP), as systemd's ExecReload does.
+pub fn restart(root: &Path) -> Result<bool> {
+    let root = Root::new(root);
+    let Some(pid) = running_pid(&root) else {
+        return Ok(false);
+    };
+    kill(pid, Signal::SIGHUP).with_context(|| format!("cannot signal pveproxy (pid {pid})"))?;
+    Ok(true)
+}
+
+/// `pveproxy status`: whether it runs.
+pub fn status(root: &Path) -> Option<i32> {
+    running_pid(&Root::new(root)).map(Pid::as_raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_names_are_host_name_labels() {
+        assert!(check_node_name("pve1").is_ok());
+        assert!(check_node_name("node-2").is_ok());
+        for bad in ["", "../etc", "a/b", "-x", "with space", "é"] {
+            assert!(check_node_name(bad).is_err(), "{bad:?}");
+        }
+    }
+}
