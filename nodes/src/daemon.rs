@@ -83,7 +83,11 @@ pub fn start(args: &DaemonArgs) -> Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     let local = tokio::task::LocalSet::new();
-    local.block_on(&runtime, serve(args))
+    let result = local.block_on(&runtime, serve(args));
+    // Everything has finished or been given up on; don't wait for idle runtime threads.
+    drop(local);
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    result
 }
 
 async fn serve(args: &DaemonArgs) -> Result<()> {
@@ -346,7 +350,21 @@ impl Account {
 fn running_pid(root: &Root) -> Option<Pid> {
     let text = std::fs::read_to_string(root.path(PID_FILE)).ok()?;
     let pid = Pid::from_raw(text.trim().parse().ok()?);
-    kill(pid, None).is_ok().then_some(pid)
+    is_alive(pid).then_some(pid)
+}
+
+/// Whether `pid` runs. A process that exited but was not yet reaped by its parent (a zombie)
+/// still answers signal 0; it has stopped all the same.
+fn is_alive(pid: Pid) -> bool {
+    if kill(pid, None).is_err() {
+        return false;
+    }
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The state follows the parenthesised command name, which may itself contain ") ".
+    let state = stat
+        .rsplit_once(") ")
+        .and_then(|(_, rest)| rest.chars().next());
+    state != Some('Z')
 }
 
 /// `pveproxy stop`: SIGTERM, then wait for the process to go (Proxmox kills after 15 s).
@@ -357,7 +375,7 @@ pub fn stop(root: &Path) -> Result<bool> {
     };
     kill(pid, Signal::SIGTERM).with_context(|| format!("cannot signal pveproxy (pid {pid})"))?;
     let deadline = std::time::Instant::now() + STOP_WAIT;
-    while kill(pid, None).is_ok() {
+    while is_alive(pid) {
         if std::time::Instant::now() > deadline {
             kill(pid, Signal::SIGKILL)
                 .with_context(|| format!("cannot kill pveproxy (pid {pid})"))?;
