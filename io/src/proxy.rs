@@ -105,7 +105,9 @@ impl ProxyHandle {
 pub struct ProxyServer<L: Listener> {
     listener: L,
     shared: Rc<Shared>,
+    /// One permit per open connection.
     connections: Arc<Semaphore>,
+    connection_limit: usize,
 }
 
 impl<L> ProxyServer<L>
@@ -134,7 +136,16 @@ where
             listener,
             shared,
             connections,
+            connection_limit: CONNECTIONS_MAX,
         }
+    }
+
+    /// At most `limit` connections at once (default [`CONNECTIONS_MAX`]); beyond it accepting
+    /// pauses until one ends.
+    pub fn with_connection_limit(mut self, limit: usize) -> Self {
+        self.connections = Arc::new(Semaphore::new(limit));
+        self.connection_limit = limit;
+        self
     }
 
     pub fn handle(&self) -> ProxyHandle {
@@ -199,7 +210,7 @@ where
     }
 
     async fn drain(&self) {
-        let all = u32::try_from(CONNECTIONS_MAX).expect("the connection limit fits in u32");
+        let all = u32::try_from(self.connection_limit).unwrap_or(u32::MAX);
         let finished = tokio::time::timeout(SHUTDOWN_GRACE, self.connections.acquire_many(all));
         if finished.await.is_err() {
             tracing::warn!("connections still open after {SHUTDOWN_GRACE:?}; stopping anyway");
