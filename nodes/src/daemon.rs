@@ -405,6 +405,38 @@ pub fn status(root: &Path) -> Option<i32> {
 mod tests {
     use super::*;
 
+    #[tokio::test(flavor = "current_thread")]
+    async fn listen_ip_zones_become_scope_ids_and_host_names_resolve() {
+        let loopback = ListenIp::Addr {
+            ip: "fe80::1".parse().expect("literal"),
+            zone: Some("lo".into()),
+        };
+        let SocketAddr::V6(addr) = resolve_listen_ip(&loopback).await.expect("lo exists") else {
+            panic!("an IPv6 address");
+        };
+        assert_eq!(
+            (addr.port(), addr.scope_id()),
+            (PORT, 1),
+            "lo is interface 1"
+        );
+        let missing = ListenIp::Addr {
+            ip: "fe80::1".parse().expect("literal"),
+            zone: Some("nope0".into()),
+        };
+        let error = resolve_listen_ip(&missing)
+            .await
+            .expect_err("no such interface");
+        assert_eq!(error.to_string(), "LISTEN_IP: no network interface 'nope0'");
+        let host = ListenIp::Host("localhost".into());
+        assert!(
+            resolve_listen_ip(&host)
+                .await
+                .expect("resolves")
+                .ip()
+                .is_loopback()
+        );
+    }
+
     #[test]
     fn node_names_are_host_name_labels() {
         assert!(check_node_name("pve1").is_ok());
