@@ -12,7 +12,6 @@
 //! (SIGTERM); `run` returns once in-flight requests finished or [`SHUTDOWN_GRACE`] passed.
 
 use std::cell::RefCell;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -30,7 +29,7 @@ use corral_core::http::redirect::plain_http_redirect;
 use corral_core::http::{self as core_http, Reply};
 use http::header::{self, HeaderValue};
 use http::{Request, Response};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -234,41 +233,48 @@ async fn serve_connection<S>(
         first: Some(first[0]),
         inner: stream,
     };
+    let context = Rc::new(RequestContext {
+        peer,
+        settings: Rc::clone(&settings),
+        shared: Rc::clone(&shared),
+    });
     if !core_http::looks_like_tls(first[0]) {
-        serve_plain_redirect(stream, &shared).await;
+        serve_plain_redirect(stream, context).await;
         return;
     }
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::clone(&settings.tls));
     let handshake = tokio::time::timeout(core_http::IDLE_TIMEOUT, acceptor.accept(stream)).await;
     let Ok(Ok(tls)) = handshake else { return };
-    let context = Rc::new(RequestContext {
-        peer,
-        settings,
-        shared: Rc::clone(&shared),
-    });
     let service = service_fn(move |request| handle_request(request, Rc::clone(&context)));
     serve_http(TokioIo::new(tls), service, &shared).await;
 }
 
 /// Plain HTTP on the TLS port: a redirect to https when the request names its Host, else the
 /// connection closes at once.
-async fn serve_plain_redirect<S>(stream: S, shared: &Rc<Shared>)
+async fn serve_plain_redirect<S>(stream: S, context: Rc<RequestContext>)
 where
     S: AsyncRead + AsyncWrite + Unpin + 'static,
 {
-    let clock = Arc::clone(&shared.clock);
+    let shared = Rc::clone(&context.shared);
     let service = service_fn(move |request: Request<Incoming>| {
-        let host = request
-            .headers()
-            .get(header::HOST)
-            .map(HeaderValue::as_bytes);
-        let target = request.uri().path_and_query().map_or("/", |p| p.as_str());
-        let reply = plain_http_redirect(request.method(), host, target);
-        let response = reply.map(|reply| build_response(reply, clock.now(), None, true));
+        let response = redirect(request, &context);
         // No Host: an error makes hyper drop the connection without a reply.
         async move { response.ok_or(NoHost) }
     });
-    serve_http(TokioIo::new(stream), service, shared).await;
+    serve_http(TokioIo::new(stream), service, &shared).await;
+}
+
+/// The redirect for a plain-HTTP request, logged like any reply; `None` without a Host.
+fn redirect(request: Request<Incoming>, context: &RequestContext) -> Option<Response<Full<Bytes>>> {
+    let (parts, _body) = request.into_parts();
+    let host = parts.headers.get(header::HOST).map(HeaderValue::as_bytes);
+    let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let reply = plain_http_redirect(&parts.method, host, target)?;
+    let now = context.shared.clock.now();
+    let status = reply.status;
+    let response = build_response(reply, now, None, false);
+    log_request(context, &parts, status, now, Some(response_len(&response)));
+    Some(response)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -313,13 +319,27 @@ struct RequestContext {
 async fn handle_request(
     request: Request<Incoming>,
     context: Rc<RequestContext>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<Full<Bytes>>, Aborted> {
     let (parts, body) = request.into_parts();
     let reply = match check_head(&parts) {
         Err(rejection) => rejection.reply(),
         Ok(()) => match read_body(body).await {
             Ok(_body) => dispatch(&parts, &context.shared.node),
-            Err(reply) => reply,
+            Err(BodyError::TooLarge) => {
+                api::generic_error(http::StatusCode::NOT_IMPLEMENTED, "for data too large")
+            }
+            Err(aborted) => {
+                // Proxmox logs an aborted request as 500.
+                let now = context.shared.clock.now();
+                log_request(
+                    &context,
+                    &parts,
+                    http::StatusCode::INTERNAL_SERVER_ERROR,
+                    now,
+                    None,
+                );
+                return Err(Aborted(aborted));
+            }
         },
     };
     let now = context.shared.clock.now();
@@ -335,22 +355,50 @@ async fn handle_request(
     );
     let status = reply.status;
     let response = build_response(reply, now, encoding, context.settings.compression);
-    log_request(&context, &parts, status, now, response_len(&response));
+    log_request(&context, &parts, status, now, Some(response_len(&response)));
     Ok(response)
 }
 
+/// Why a request body could not be read.
+#[derive(Debug, thiserror::Error)]
+enum BodyError {
+    #[error("for data too large")]
+    TooLarge,
+    #[error("no body data for {:?}", core_http::IDLE_TIMEOUT)]
+    Stalled,
+    #[error("the client broke off the body: {0}")]
+    Transport(hyper::Error),
+}
+
 /// The body, at most [`core_http::BODY_LEN_MAX`] bytes (Content-Length was checked already;
-/// this also bounds a client that sends more than it announced).
-async fn read_body(body: Incoming) -> Result<Bytes, Reply> {
+/// this also bounds a client that sends more than it announced). Each chunk must arrive within
+/// the idle timeout: Proxmox's 5 s timer runs until the request is complete, and without it a
+/// client that stops mid-body would hold its connection slot forever.
+async fn read_body(mut body: Incoming) -> Result<Bytes, BodyError> {
+    use hyper::body::Body as _;
     let limit = usize::try_from(core_http::BODY_LEN_MAX).unwrap_or(usize::MAX);
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(_) => Err(api::generic_error(
-            http::StatusCode::NOT_IMPLEMENTED,
-            "for data too large",
-        )),
+    let mut collected = Vec::new();
+    loop {
+        let next = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx));
+        let frame = match tokio::time::timeout(core_http::IDLE_TIMEOUT, next).await {
+            Err(_) => return Err(BodyError::Stalled),
+            Ok(None) => return Ok(Bytes::from(collected)),
+            Ok(Some(Err(e))) => return Err(BodyError::Transport(e)),
+            Ok(Some(Ok(frame))) => frame,
+        };
+        if let Ok(data) = frame.into_data() {
+            if collected.len() + data.len() > limit {
+                return Err(BodyError::TooLarge);
+            }
+            collected.extend_from_slice(&data);
+        }
     }
 }
+
+/// A request the client broke off; hyper closes the connection without a reply.
+#[derive(Debug, thiserror::Error)]
+#[error("request aborted: {0}")]
+struct Aborted(BodyError);
 
 fn dispatch(parts: &http::request::Parts, node: &NodeInfo) -> Reply {
     match api::route(&parts.method, parts.uri.path()) {
@@ -424,7 +472,7 @@ fn log_request(
     parts: &http::request::Parts,
     status: http::StatusCode,
     now: corral_core::time::UnixTime,
-    bytes: u64,
+    bytes: Option<u64>,
 ) {
     let settings = &context.settings;
     let header = settings
@@ -445,7 +493,7 @@ fn log_request(
         utc_offset_secs: context.shared.clock.utc_offset_secs(now),
         request_line: &request_line,
         status: status.as_u16(),
-        bytes: Some(bytes),
+        bytes,
     };
     context.shared.log.write(access_log::format_line(&entry));
 }
