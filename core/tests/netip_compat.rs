@@ -1,6 +1,7 @@
 //! corral reads every list entry the way Proxmox VE does (Net::IP 1.26 through
 //! `PVE::APIServer::Utils::read_proxy_config`), except for the deliberate deviations listed in
-//! [`DEVIATIONS`] — and for those, it does exactly what the table says instead.
+//! [`DEVIATIONS`] (entries) and [`LIST_DEVIATIONS`] (whole values) — and for those, it does
+//! exactly what the tables say instead.
 //!
 //! The oracle is `fixtures/netip-oracle.tsv`, produced by `tools/netip-oracle.pl` from
 //! `fixtures/netip-entries.txt` on a machine with Net::IP (CI does not run Perl):
@@ -380,6 +381,38 @@ fn refusals_name_the_problem() {
     }
 }
 
+const WHITESPACE_LAST: &str = "A last element of only whitespace (\"a, \", or a value of only \
+     whitespace) is ignored. Perl's split keeps it and Net::IP refuses it, so Proxmox VE refuses \
+     to start; its meaning is plain. A warning says Proxmox VE would refuse it. Anywhere else an \
+     element of only whitespace is an empty entry, an error in both.";
+
+/// Whole list values where corral deliberately does not do what Proxmox VE does (`split(/,/)`
+/// then Net::IP on every element): the value, how many entries corral reads, and the words of
+/// the warning it gives instead of refusing.
+#[rustfmt::skip]
+const LIST_DEVIATIONS: &[(&str, usize, &str, &str)] = &[
+    ("10.0.0.1, ", 1, "only whitespace at the end of the list is ignored here, but Proxmox VE refuses it", WHITESPACE_LAST),
+    ("10.0.0.1,\t", 1, "Proxmox VE refuses it", WHITESPACE_LAST),
+    ("10.0.0.1, ,", 1, "Proxmox VE refuses it", WHITESPACE_LAST),
+    (" ", 0, "Proxmox VE refuses it", WHITESPACE_LAST),
+];
+
+#[test]
+fn every_list_deviation_is_read_as_listed() {
+    use corral_core::acl::AddrList;
+
+    for (value, count, words, why) in LIST_DEVIATIONS {
+        let parsed = AddrList::parse(value).unwrap_or_else(|e| panic!("{value:?}: {e:?}"));
+        assert_eq!(parsed.list.entries().len(), *count, "{value:?}");
+        let warnings: Vec<String> = parsed.warnings.iter().map(ToString::to_string).collect();
+        assert!(
+            warnings.iter().any(|w| w.contains(words)),
+            "{value:?}: {warnings:?} should mention {words:?}"
+        );
+        assert!(!why.is_empty());
+    }
+}
+
 /// The list around the entries: `split(/,/, $value)`, which drops trailing empty fields.
 #[test]
 fn list_splitting_matches_perl_split() {
@@ -395,17 +428,15 @@ fn list_splitting_matches_perl_split() {
     assert_eq!(entries(""), 0, "an empty value is an empty list");
     assert_eq!(entries("10.0.0.1,"), 1, "a trailing comma is harmless");
     assert_eq!(entries("10.0.0.1,,,"), 1, "so are several");
-    assert_eq!(
-        entries("10.0.0.1, "),
-        1,
-        "and one followed by whitespace (ours: trimmed)"
-    );
     assert_eq!(entries("10.0.0.1,all"), 3, "'all' is one entry per family");
+    // A last element of only whitespace: see LIST_DEVIATIONS.
 
     for (value, position) in [
         (",10.0.0.1", 1),
+        (" ,10.0.0.1", 1),
         ("10.0.0.1,,10.0.0.2", 2),
         ("10.0.0.1, ,10.0.0.2", 2),
+        ("10.0.0.1,, ", 2),
     ] {
         let errors = AddrList::parse(value).expect_err(value);
         assert_eq!(errors[0].position, position, "{value:?}");

@@ -3,10 +3,11 @@
 use std::fmt::Write as _;
 use std::io::Write;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use corral_core::acl::{AddrList, Explanation};
+use corral_core::acl::Explanation;
+use corral_core::config::display::{is_printable, printable};
 use corral_core::config::{ConfigReport, Diagnostic, Key, ProxyConfig, Severity, proxy};
 use corral_io::files::{CONFIG_LEN_MAX, Root, read_optional};
 
@@ -19,29 +20,45 @@ struct Loaded {
     report: ConfigReport,
 }
 
-fn load(args: &ConfigArgs) -> Result<Loaded, corral_io::files::ReadError> {
+/// Reads the file; says on `err` when it does not exist, so an answer based on Proxmox's
+/// defaults is never mistaken for one about the file.
+fn load(args: &ConfigArgs, err: &mut dyn Write) -> Result<Option<Loaded>> {
     let path = match &args.config {
         Some(path) => path.clone(),
         None => Root::new(&args.root).path("/etc/default/pveproxy"),
     };
-    let bytes = read_optional(&path, CONFIG_LEN_MAX)?;
+    let bytes = match read_optional(&path, CONFIG_LEN_MAX) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            writeln!(err, "pveproxy: {}", printable(&e.to_string()))?;
+            return Ok(None);
+        }
+    };
     let found = bytes.is_some();
+    if !found {
+        let shown = printable_path(&path);
+        writeln!(
+            err,
+            "pveproxy: note: {shown} does not exist; Proxmox's defaults apply"
+        )?;
+    }
     let report = proxy::parse(bytes.as_deref().unwrap_or_default());
-    Ok(Loaded {
+    Ok(Some(Loaded {
         path,
         found,
         report,
-    })
+    }))
+}
+
+/// The path as text, with anything that could act on a terminal escaped.
+fn printable_path(path: &Path) -> String {
+    printable(&path.display().to_string()).into_owned()
 }
 
 /// `check-config`: effective settings, then diagnostics, then a summary. Exit 0 or 1.
 pub fn check_config(args: &ConfigArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
-    let loaded = match load(args) {
-        Ok(loaded) => loaded,
-        Err(e) => {
-            writeln!(err, "pveproxy: {e}")?;
-            return Ok(1);
-        }
+    let Some(loaded) = load(args, err)? else {
+        return Ok(1);
     };
     if let Some(config) = &loaded.report.config {
         write!(out, "{}", effective_settings(&loaded, config))?;
@@ -64,7 +81,8 @@ pub fn check_access(
         match parse_peer(addr) {
             Some(ip) => peers.push((addr, ip)),
             None => {
-                writeln!(err, "pveproxy: '{addr}' is not an IPv4 or IPv6 address")?;
+                let shown = printable(addr);
+                writeln!(err, "pveproxy: '{shown}' is not an IPv4 or IPv6 address")?;
                 bad = true;
             }
         }
@@ -72,12 +90,8 @@ pub fn check_access(
     if bad {
         return Ok(2);
     }
-    let loaded = match load(args) {
-        Ok(loaded) => loaded,
-        Err(e) => {
-            writeln!(err, "pveproxy: {e}")?;
-            return Ok(1);
-        }
+    let Some(loaded) = load(args, err)? else {
+        return Ok(1);
     };
     let Some(config) = &loaded.report.config else {
         write_diagnostics(&loaded, out)?;
@@ -101,6 +115,8 @@ fn parse_peer(text: &str) -> Option<IpAddr> {
 /// `ADDR allow|deny  why  [row: …]`, noting when the address is judged as another.
 fn access_line(addr: &str, explanation: &Explanation<'_>) -> String {
     let judged = explanation.peer.to_string();
+    // A zone id (`fe80::1%…`) is the user's text.
+    let addr = printable(addr);
     if judged == addr {
         format!("{addr} {explanation}")
     } else {
@@ -118,7 +134,7 @@ fn effective_settings(loaded: &Loaded, config: &ProxyConfig) -> String {
     let _ = writeln!(
         text,
         "# effective settings of {}{origin}",
-        loaded.path.display()
+        printable_path(&loaded.path)
     );
     for key in Key::ALL {
         let (value, comment) = setting(config, key);
@@ -147,8 +163,10 @@ fn setting(config: &ProxyConfig, key: Key) -> (String, String) {
                 .unwrap_or_default(),
             default("default: [::] dual-stack, 0.0.0.0 when IPv6 is off"),
         ),
-        Key::AllowFrom => (ranges(&config.acl.allow), default("default: no entries")),
-        Key::DenyFrom => (ranges(&config.acl.deny), default("default: no entries")),
+        // How corral understood a list: one range per entry in the user's order (`all`, one
+        // range of each family, stays `all`).
+        Key::AllowFrom => (config.acl.allow.render(), default("default: no entries")),
+        Key::DenyFrom => (config.acl.deny.render(), default("default: no entries")),
         Key::Policy => (config.acl.policy.to_string(), default("default")),
         Key::Ciphers => (opt(&config.ciphers), default("default: Proxmox's list")),
         Key::Ciphersuites => (
@@ -175,7 +193,7 @@ fn setting(config: &ProxyConfig, key: Key) -> (String, String) {
             config
                 .proxy_real_ip_allow_from
                 .as_ref()
-                .map(ranges)
+                .map(|list| list.render())
                 .unwrap_or_default(),
             default("default: every peer may set the real-IP header"),
         ),
@@ -190,24 +208,6 @@ fn setting(config: &ProxyConfig, key: Key) -> (String, String) {
             ),
         ),
     }
-}
-
-/// How corral understood a list: one range per entry, in the user's order (`all`, which stands
-/// for one range of each family, stays `all`).
-fn ranges(list: &AddrList) -> String {
-    let mut shown: Vec<String> = Vec::new();
-    let mut last_position = None;
-    for entry in list.entries() {
-        if entry.text == "all" {
-            if last_position != Some(entry.position) {
-                shown.push("all".to_owned());
-            }
-        } else {
-            shown.push(entry.range.to_string());
-        }
-        last_position = Some(entry.position);
-    }
-    shown.join(",")
 }
 
 fn tls_summary(config: &ProxyConfig) -> String {
@@ -293,13 +293,15 @@ fn summary(loaded: &Loaded) -> String {
     } else {
         "NOT usable"
     };
-    format!("{}: {verdict} ({counts})", loaded.path.display())
+    format!("{}: {verdict} ({counts})", printable_path(&loaded.path))
 }
 
-/// Quotes a value so the printed line is itself a valid assignment (values never hold a
-/// newline: the reader refuses multi-line values).
+/// Quotes a value so the printed line is a bash assignment of exactly that value.
 fn shell_quote(value: &str) -> String {
     const SPECIAL_IN_DOUBLE_QUOTES: [char; 4] = ['"', '$', '`', '\\'];
+    if !value.chars().all(is_printable) {
+        return ansi_c_quote(value);
+    }
     if !value.contains(SPECIAL_IN_DOUBLE_QUOTES) {
         return format!("\"{value}\"");
     }
@@ -314,6 +316,35 @@ fn shell_quote(value: &str) -> String {
         quoted.push(c);
     }
     quoted.push('"');
+    quoted
+}
+
+/// bash's `$'…'` quoting, for a value holding characters that must not reach the terminal raw
+/// (an escape sequence, a byte-order mark…): each is written as an escape bash reads back.
+fn ansi_c_quote(value: &str) -> String {
+    let mut quoted = String::from("$'");
+    for c in value.chars() {
+        match c {
+            '\\' | '\'' => {
+                quoted.push('\\');
+                quoted.push(c);
+            }
+            '\t' => quoted.push_str("\\t"),
+            '\n' => quoted.push_str("\\n"),
+            '\r' => quoted.push_str("\\r"),
+            c if is_printable(c) => quoted.push(c),
+            c if c.is_ascii() => {
+                let _ = write!(quoted, "\\x{:02x}", u32::from(c));
+            }
+            c if u32::from(c) <= 0xffff => {
+                let _ = write!(quoted, "\\u{:04x}", u32::from(c));
+            }
+            c => {
+                let _ = write!(quoted, "\\U{:08x}", u32::from(c));
+            }
+        }
+    }
+    quoted.push('\'');
     quoted
 }
 

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use corral_core::config::{proxy, shell};
 use proptest::prelude::*;
@@ -194,7 +195,9 @@ fn render(lines: &[Line]) -> String {
 fn bash_values(file: &str) -> BTreeMap<String, String> {
     let dir = std::env::temp_dir().join(format!("corral-shell-vs-bash-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir is writable");
-    let path = dir.join("config");
+    // Tests run in parallel: each call gets its own file.
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    let path = dir.join(format!("config-{}", CALLS.fetch_add(1, Ordering::Relaxed)));
     std::fs::write(&path, file).expect("temp file is writable");
     let mut script = format!("source '{}' || exit 99\n", path.display());
     for name in NAMES {
@@ -217,6 +220,7 @@ fn bash_values(file: &str) -> BTreeMap<String, String> {
         .write_all(script.as_bytes())
         .expect("bash reads stdin");
     let output = child.wait_with_output().expect("bash runs");
+    let _ = std::fs::remove_file(&path);
     assert!(
         output.status.success(),
         "bash failed on:\n{file}\n{}",
@@ -239,6 +243,34 @@ fn corral_values(file: &str) -> BTreeMap<String, String> {
         .into_iter()
         .map(|a| (a.name, a.value))
         .collect()
+}
+
+/// Two things corral refuses on purpose, against bash: bash does not read them the way the file
+/// looks, so guessing either way would be a silent misread.
+#[test]
+fn what_corral_refuses_bash_reads_differently() {
+    let refused = |file: &str, error: shell::ShellError| {
+        let read = shell::read(file.as_bytes());
+        assert!(
+            read.errors.iter().any(|(_, e)| *e == error),
+            "{file:?}: {:?}",
+            read.errors
+        );
+    };
+    // A `\` before `\r\n` escapes the `\r` and does not continue the line.
+    let crlf = "A=a\\\r\nB=1\n";
+    let bash = bash_values(crlf);
+    assert_eq!(bash.get("A").map(String::as_str), Some("a\r"));
+    assert_eq!(bash.get("B").map(String::as_str), Some("1"));
+    refused(crlf, shell::ShellError::BackslashBeforeCrlf);
+    // `$_` is bash's last argument, not what the file assigned to `_`.
+    let underscore = "_=x\nA=\"$_\"\n";
+    assert_ne!(
+        bash_values(underscore).get("A").map(String::as_str),
+        Some("x")
+    );
+    let name = "_".to_owned();
+    refused(underscore, shell::ShellError::BashVariable { name });
 }
 
 proptest! {

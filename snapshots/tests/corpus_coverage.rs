@@ -1,10 +1,14 @@
 //! The snapshot corpus in `tests/configs/` must keep covering what users can run into: every key
-//! set validly somewhere, and every kind of problem (error, warning, note) shown somewhere.
+//! set validly somewhere, and every kind of problem (error, warning, note) shown somewhere,
+//! down to each kind of shell error, entry error, entry warning and TLS error.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use corral_core::acl::{EntryError, EntryWarning};
+use corral_core::config::shell::ShellError;
 use corral_core::config::{Key, Problem, proxy};
+use corral_core::tls::TlsError;
 
 fn corpus() -> Vec<(String, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/configs");
@@ -39,16 +43,43 @@ fn the_corpus_is_large_enough() {
     );
 }
 
+/// Every problem in the corpus, as `(kind, code)`: the problem's own code, and for problems
+/// that wrap a finer error or warning, that one's code too.
+fn codes_seen() -> BTreeSet<(&'static str, &'static str)> {
+    let mut seen = BTreeSet::new();
+    for (_, bytes) in corpus() {
+        for diagnostic in proxy::parse(&bytes).diagnostics {
+            let problem = &diagnostic.problem;
+            seen.insert(("problem", problem.code()));
+            let detail = match problem {
+                Problem::Shell(error) => Some(("shell", error.code())),
+                Problem::BadEntry { error, .. } => Some(("entry", error.reason.code())),
+                Problem::EntryWarning { warning, .. } => {
+                    Some(("entry-warning", warning.warning.code()))
+                }
+                Problem::Tls { error } => Some(("tls", error.code())),
+                _ => None,
+            };
+            seen.extend(detail);
+        }
+    }
+    seen
+}
+
 #[test]
 fn every_problem_kind_appears() {
-    let seen: BTreeSet<&str> = corpus()
+    let seen = codes_seen();
+    let expected = [
+        ("problem", Problem::CODES),
+        ("shell", ShellError::CODES),
+        ("entry", EntryError::CODES),
+        ("entry-warning", EntryWarning::CODES),
+        ("tls", TlsError::CODES),
+    ];
+    let missing: Vec<(&str, &str)> = expected
         .iter()
-        .flat_map(|(_, bytes)| proxy::parse(bytes).diagnostics)
-        .map(|d| d.problem.code())
-        .collect();
-    let missing: Vec<&&str> = Problem::CODES
-        .iter()
-        .filter(|code| !seen.contains(**code))
+        .flat_map(|(kind, codes)| codes.iter().map(move |code| (*kind, *code)))
+        .filter(|pair| !seen.contains(pair))
         .collect();
     assert!(missing.is_empty(), "no corpus file shows {missing:?}");
 }

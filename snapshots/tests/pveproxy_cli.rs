@@ -6,13 +6,16 @@
 
 use std::path::Path;
 
+use corral_core::config::display::printable;
+
 /// Runs `pveproxy ARGS…` in-process and renders what a terminal would show.
 fn pveproxy(args: &[&str]) -> String {
     let mut out = Vec::new();
     let mut err = Vec::new();
     let argv = std::iter::once("pveproxy").chain(args.iter().copied());
     let code = corral_nodes::pveproxy::run(argv, &mut out, &mut err);
-    let mut shown = format!("$ pveproxy {}\n", args.join(" "));
+    // Arguments may hold control characters on purpose; the snapshot shows them escaped.
+    let mut shown = format!("$ pveproxy {}\n", printable(&args.join(" ")));
     shown.push_str(&String::from_utf8_lossy(&out));
     for line in String::from_utf8_lossy(&err).lines() {
         shown.push_str(&format!("stderr: {line}\n"));
@@ -132,6 +135,16 @@ fn check_access_every_entry_form() {
 }
 
 #[test]
+fn check_access_shows_a_zone_id_escaped() {
+    insta::assert_snapshot!(pveproxy(&[
+        "check-access",
+        "--config",
+        "tests/configs/docs-example",
+        "fe80::1%eth0\u{202e}",
+    ]));
+}
+
+#[test]
 fn check_access_defaults_allow_everyone() {
     insta::assert_snapshot!(pveproxy(&[
         "check-access",
@@ -151,6 +164,7 @@ fn check_access_refuses_a_bad_address() {
         "10.0.0.1",
         "pve1.example.com",
         "10.0.0.256",
+        "10.0.0.1\x1b[2K",
     ]));
 }
 

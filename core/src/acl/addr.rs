@@ -12,6 +12,8 @@
 
 use thiserror::Error;
 
+use crate::config::display::printable;
+
 /// An address value, without the text it came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Addr {
@@ -32,8 +34,9 @@ pub(super) struct WrittenAddr {
 #[non_exhaustive]
 pub enum V4Problem {
     #[error(
-        "'{ch}' is not allowed: an IPv4 address is digits and dots, an IPv6 address hex digits \
-         and colons (host names are not resolved)"
+        "'{}' is not allowed: an IPv4 address is digits and dots, an IPv6 address hex digits \
+         and colons (host names are not resolved)",
+        printable(.ch.encode_utf8(&mut [0; 4]))
     )]
     InvalidChar { ch: char },
     #[error("more than four dotted parts")]
@@ -65,11 +68,11 @@ pub enum AddressProblem {
     LeadingColon,
     #[error("it ends with a single ':'")]
     TrailingColon,
-    #[error("'{group}' is not a group of 1 to 4 hex digits")]
+    #[error("'{}' is not a group of 1 to 4 hex digits", printable(.group))]
     BadGroup { group: String },
-    #[error("the embedded IPv4 address '{v4}' must be the last group")]
+    #[error("the embedded IPv4 address '{}' must be the last group", printable(.v4))]
     EmbeddedV4NotLast { v4: String },
-    #[error("embedded IPv4 address '{v4}': {problem}")]
+    #[error("embedded IPv4 address '{}': {problem}", printable(.v4))]
     EmbeddedV4 { v4: String, problem: V4Problem },
     #[error("{groups} groups where an IPv6 address has 8 (use '::' for a run of zero groups)")]
     WrongGroupCount { groups: usize },

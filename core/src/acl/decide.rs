@@ -6,10 +6,15 @@ use std::net::IpAddr;
 use thiserror::Error;
 
 use super::{Access, AclEntry, Explanation, HostAcl, Policy, Row, normalize_peer};
+use crate::config::display::printable;
 
 /// `POLICY` was neither `allow` nor `deny`.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("unknown policy '{value}': use 'allow' or 'deny'{}", lowercase_hint(.value))]
+#[error(
+    "unknown policy '{}': use 'allow' or 'deny'{}",
+    printable(.value),
+    lowercase_hint(.value)
+)]
 pub struct PolicyError {
     pub value: String,
 }
@@ -121,8 +126,6 @@ impl fmt::Display for Row {
     }
 }
 
-/// One line: `10.0.0.1: deny (deny entry only: DENY_FROM entry 1 'all')`, or
-/// `…: allow (no entry, POLICY=allow)` when the policy decided.
 /// `allow|deny  why  [row: …]`: which entries matched and which row of the table decided, as
 /// `pveproxy check-access` prints it after the address.
 impl fmt::Display for Explanation<'_> {
@@ -168,7 +171,8 @@ impl fmt::Display for MatchList<'_> {
                 continue;
             }
             let separator = if last_position.is_none() { " " } else { ", " };
-            write!(f, "{separator}entry {} '{}'", entry.position, entry.text)?;
+            let text = printable(&entry.text);
+            write!(f, "{separator}entry {} '{text}'", entry.position)?;
             last_position = Some(entry.position);
         }
         Ok(())

@@ -16,6 +16,7 @@ use thiserror::Error;
 
 use super::addr::{self, Addr, AddressProblem, WrittenAddr};
 use super::{AclEntry, AddrRange, Family};
+use crate::config::display::printable;
 
 /// The IPv4-mapped block `::ffff:0:0/96`: peers in it are judged as IPv4, so entries in it are
 /// read as the IPv4 range they denote.
@@ -28,29 +29,43 @@ const MAPPED_LAST: u128 = 0xffff_ffff_ffff;
 pub enum EntryError {
     #[error("empty entry: remove the extra comma (only a trailing comma is allowed)")]
     Empty,
-    #[error("'{written}' is not recognised: write 'all' in lowercase")]
+    #[error("'{}' is not recognised: write 'all' in lowercase", printable(.written))]
     AllNotLowercase { written: String },
-    #[error("'{text}' is not an IP address: {problem}")]
+    #[error("'{}' is not an IP address: {problem}", printable(.text))]
     InvalidAddress {
         text: String,
         problem: AddressProblem,
     },
-    #[error("zone ids ('%{zone}') are not allowed: write the address without them")]
+    #[error(
+        "zone ids ('%{}') are not allowed: write the address without them",
+        printable(.zone)
+    )]
     ZoneId { zone: String },
-    #[error("'{text}' contains whitespace: separate entries with commas only")]
+    #[error(
+        "'{}' contains whitespace: separate entries with commas only",
+        printable(.text)
+    )]
     InnerWhitespace { text: String },
-    #[error("'{text}' contains '{separator}': separate entries with commas only")]
+    #[error(
+        "'{}' contains '{separator}': separate entries with commas only",
+        printable(.text)
+    )]
     Separator { text: String, separator: char },
-    #[error("'{text}': write an address plus a count as 'a + n', with spaces around '+'")]
+    #[error(
+        "'{}': write an address plus a count as 'a + n', with spaces around '+'",
+        printable(.text)
+    )]
     PlusWithoutSpaces { text: String },
     #[error(
-        "'/{suffix}' is neither a prefix length nor a netmask (write e.g. /24 or /255.255.255.0)"
+        "'/{}' is neither a prefix length nor a netmask (write e.g. /24 or /255.255.255.0)",
+        printable(.suffix)
     )]
     InvalidPrefix { suffix: String },
     #[error("prefix /{prefix} is longer than the {} bits of an {family} address", .family.bits())]
     PrefixTooLong { prefix: String, family: Family },
     #[error(
-        "netmask {mask} is not contiguous: it must be ones followed by zeros, like 255.255.255.0"
+        "netmask {} is not contiguous: it must be ones followed by zeros, like 255.255.255.0",
+        printable(.mask)
     )]
     NonContiguousNetmask { mask: String },
     #[error(
@@ -64,14 +79,19 @@ pub enum EntryError {
     },
     #[error("range runs backwards: {first} comes after {last}; write '{last} - {first}'")]
     ReversedRange { first: IpAddr, last: IpAddr },
-    #[error("range '{first} - {last}' mixes an IPv4 and an IPv6 address")]
+    #[error(
+        "range '{} - {}' mixes an IPv4 and an IPv6 address",
+        printable(.first),
+        printable(.last)
+    )]
     MixedFamilies { first: String, last: String },
     #[error(
-        "'{part}' in a range is a short form that Net::IP reads as {expanded} (missing parts are \
-         zeros); write both ends of a range in full"
+        "'{}' in a range is a short form that Net::IP reads as {expanded} (missing parts are \
+         zeros); write both ends of a range in full",
+        printable(.part)
     )]
     ShortFormInRange { part: String, expanded: IpAddr },
-    #[error("count '{count}' in 'a + n' is not a decimal number")]
+    #[error("count '{}' in 'a + n' is not a decimal number", printable(.count))]
     CountNotDecimal { count: String },
     #[error("{start} + {count} runs past the last {family} address")]
     CountOverflow {
@@ -106,11 +126,82 @@ pub enum EntryWarning {
     },
     #[error("whitespace around the entry is ignored here, but Proxmox VE refuses it")]
     SurroundingWhitespace,
+    #[error(
+        "an element of only whitespace at the end of the list is ignored here, but Proxmox VE \
+         refuses it: remove it"
+    )]
+    WhitespaceOnlyLast,
+}
+
+impl EntryError {
+    /// Every [`EntryError::code`], so tests can check that a corpus shows each one.
+    pub const CODES: &'static [&'static str] = &[
+        "empty",
+        "all-not-lowercase",
+        "invalid-address",
+        "zone-id",
+        "inner-whitespace",
+        "separator",
+        "plus-without-spaces",
+        "invalid-prefix",
+        "prefix-too-long",
+        "non-contiguous-netmask",
+        "host-bits-set",
+        "reversed-range",
+        "mixed-families",
+        "short-form-in-range",
+        "count-not-decimal",
+        "count-overflow",
+    ];
+
+    /// A short stable name for the kind of error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EntryError::Empty => "empty",
+            EntryError::AllNotLowercase { .. } => "all-not-lowercase",
+            EntryError::InvalidAddress { .. } => "invalid-address",
+            EntryError::ZoneId { .. } => "zone-id",
+            EntryError::InnerWhitespace { .. } => "inner-whitespace",
+            EntryError::Separator { .. } => "separator",
+            EntryError::PlusWithoutSpaces { .. } => "plus-without-spaces",
+            EntryError::InvalidPrefix { .. } => "invalid-prefix",
+            EntryError::PrefixTooLong { .. } => "prefix-too-long",
+            EntryError::NonContiguousNetmask { .. } => "non-contiguous-netmask",
+            EntryError::HostBitsSet { .. } => "host-bits-set",
+            EntryError::ReversedRange { .. } => "reversed-range",
+            EntryError::MixedFamilies { .. } => "mixed-families",
+            EntryError::ShortFormInRange { .. } => "short-form-in-range",
+            EntryError::CountNotDecimal { .. } => "count-not-decimal",
+            EntryError::CountOverflow { .. } => "count-overflow",
+        }
+    }
+}
+
+impl EntryWarning {
+    /// Every [`EntryWarning::code`], so tests can check that a corpus shows each one.
+    pub const CODES: &'static [&'static str] = &[
+        "v6-covers-mapped-v4",
+        "mapped-read-as-v4",
+        "netmask-notation",
+        "surrounding-whitespace",
+        "whitespace-only-last",
+    ];
+
+    /// A short stable name for the kind of warning.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EntryWarning::V6CoversMappedV4 { .. } => "v6-covers-mapped-v4",
+            EntryWarning::MappedReadAsV4 { .. } => "mapped-read-as-v4",
+            EntryWarning::NetmaskNotation { .. } => "netmask-notation",
+            EntryWarning::SurroundingWhitespace => "surrounding-whitespace",
+            EntryWarning::WhitespaceOnlyLast => "whitespace-only-last",
+        }
+    }
 }
 
 /// An entry of a list that was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("entry {position} '{entry}': {reason}")]
+#[error("entry {position} '{}': {reason}", printable(.entry))]
 pub struct ListError {
     /// 1-based position in the comma-separated list.
     pub position: usize,
@@ -121,11 +212,12 @@ pub struct ListError {
 
 /// An accepted entry of a list that deserves a remark.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("entry {position} '{entry}': {warning}")]
+#[error("entry {position} '{}': {warning}", printable(.entry))]
 pub struct ListWarning {
     /// 1-based position in the comma-separated list.
     pub position: usize,
-    /// The entry as written, without surrounding whitespace.
+    /// The entry as written, without surrounding whitespace (for
+    /// [`EntryWarning::WhitespaceOnlyLast`], the whitespace).
     pub entry: String,
     pub warning: EntryWarning,
 }
@@ -184,12 +276,21 @@ pub fn parse_entry(written: &str) -> Result<ParsedEntry, EntryError> {
 /// Splits a list value into entries, parses each, and collects every refusal.
 pub(super) fn parse_list(value: &str) -> Result<(Vec<AclEntry>, Vec<ListWarning>), Vec<ListError>> {
     let mut fields: Vec<&str> = value.split(',').collect();
-    // Perl's `split` drops trailing empty fields, so a trailing comma is harmless; with
-    // surrounding whitespace ignored, a trailing ", " is too.
-    while fields
+    // Perl's `split` drops trailing empty fields, so a trailing comma is harmless.
+    while fields.last().is_some_and(|field| field.is_empty()) {
+        fields.pop();
+    }
+    // It keeps a last field of only whitespace (`"a, "`), which Net::IP then refuses. What it
+    // means is plain, so it is ignored, with a warning; anywhere else it is an empty entry.
+    let whitespace_last = fields
         .last()
-        .is_some_and(|field| trim_perl_space(field).is_empty())
-    {
+        .filter(|field| trim_perl_space(field).is_empty())
+        .map(|field| ListWarning {
+            position: fields.len(),
+            entry: (*field).to_owned(),
+            warning: EntryWarning::WhitespaceOnlyLast,
+        });
+    if whitespace_last.is_some() {
         fields.pop();
     }
     let mut entries = Vec::with_capacity(fields.len());
@@ -218,6 +319,7 @@ pub(super) fn parse_list(value: &str) -> Result<(Vec<AclEntry>, Vec<ListWarning>
             }),
         }
     }
+    warnings.extend(whitespace_last);
     if errors.is_empty() {
         Ok((entries, warnings))
     } else {
@@ -757,14 +859,39 @@ mod tests {
     fn list_splitting_follows_perl_split() {
         let (entries, _) = parse_list("10.0.0.1,").expect("trailing comma");
         assert_eq!(entries.len(), 1);
-        let (entries, _) = parse_list("10.0.0.1, ").expect("trailing comma and space");
+        let (entries, warnings) = parse_list("10.0.0.1, ").expect("trailing comma and space");
         assert_eq!(entries.len(), 1);
+        assert_eq!(
+            warnings,
+            [ListWarning {
+                position: 2,
+                entry: " ".into(),
+                warning: EntryWarning::WhitespaceOnlyLast
+            }]
+        );
+        assert_eq!(
+            warnings[0].to_string(),
+            "entry 2 ' ': an element of only whitespace at the end of the list is ignored \
+             here, but Proxmox VE refuses it: remove it"
+        );
+        let (entries, warnings) = parse_list(" \t").expect("only whitespace");
+        assert!(entries.is_empty());
+        assert_eq!(warnings[0].to_string().get(..14), Some("entry 1 ' \\t':"));
         assert!(parse_list("").expect("empty value").0.is_empty());
         assert!(parse_list(",").expect("lone comma").0.is_empty());
         let errors = parse_list(",10.0.0.1").expect_err("leading comma");
         assert_eq!(errors[0].position, 1);
         let errors = parse_list("10.0.0.1,,10.0.0.2").expect_err("empty middle");
         assert_eq!(errors[0].position, 2);
+        for (value, position) in [
+            (" ,10.0.0.1", 1),
+            ("10.0.0.1, ,10.0.0.2", 2),
+            ("10.0.0.1,, ", 2),
+        ] {
+            let errors = parse_list(value).expect_err(value);
+            assert_eq!(errors[0].position, position, "{value:?}");
+            assert_eq!(errors[0].reason, EntryError::Empty, "{value:?}");
+        }
     }
 
     #[test]
@@ -777,6 +904,37 @@ mod tests {
             first.starts_with("entry 2 '192.168.1.5/24': host bits set"),
             "{first}"
         );
+    }
+
+    #[test]
+    fn control_characters_are_shown_escaped() {
+        let errors = parse_list("10.0.0.1\x1b[2K,\u{feff}10.0.0.2").expect_err("controls");
+        let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert!(
+            shown[0].starts_with("entry 1 '10.0.0.1\\x1b[2K': '10.0.0.1\\x1b[2K'"),
+            "{}",
+            shown[0]
+        );
+        assert!(
+            shown[1].starts_with("entry 2 '\\u{feff}10.0.0.2'"),
+            "{}",
+            shown[1]
+        );
+        assert!(
+            shown
+                .iter()
+                .all(|s| !s.contains('\x1b') && !s.contains('\u{feff}'))
+        );
+    }
+
+    #[test]
+    fn every_code_is_listed_once() {
+        for codes in [EntryError::CODES, EntryWarning::CODES] {
+            let unique: std::collections::BTreeSet<_> = codes.iter().collect();
+            assert_eq!(unique.len(), codes.len());
+        }
+        assert!(EntryError::CODES.contains(&EntryError::Empty.code()));
+        assert!(EntryWarning::CODES.contains(&EntryWarning::WhitespaceOnlyLast.code()));
     }
 
     #[test]

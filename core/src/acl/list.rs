@@ -68,6 +68,16 @@ impl AddrList {
         }
     }
 
+    /// Whether any address of `range` is in the list, within `range`'s family (an IPv6 range
+    /// inside `::ffff:0:0/96` is not normalised: use [`AddrRange::normalized`] first). O(log n),
+    /// no allocation.
+    pub fn overlaps(&self, range: AddrRange) -> bool {
+        match range {
+            AddrRange::V4 { first, last } => self.v4.overlaps(first.to_bits(), last.to_bits()),
+            AddrRange::V6 { first, last } => self.v6.overlaps(first.to_bits(), last.to_bits()),
+        }
+    }
+
     /// The entries matching `peer` (normalised), in list order. Linear: for explanations, not
     /// for the per-connection decision.
     pub fn matching(&self, peer: IpAddr) -> impl Iterator<Item = &AclEntry> {
@@ -172,6 +182,21 @@ mod tests {
             .map(|e| e.text.as_str())
             .collect();
         assert_eq!(texts, vec!["10.0.0.0/8", "10.1.0.0/16", "all"]);
+    }
+
+    #[test]
+    fn overlaps_stays_within_a_family() {
+        let l = list("10.0.0.0/8,192.168.1.1 - 192.168.1.9,2001:db8::/32");
+        let v4 = |first: &str, last: &str| AddrRange::V4 {
+            first: first.parse().expect("test literal"),
+            last: last.parse().expect("test literal"),
+        };
+        assert!(l.overlaps(v4("9.0.0.0", "10.0.0.0")));
+        assert!(l.overlaps(v4("192.168.1.9", "192.168.1.20")));
+        assert!(!l.overlaps(v4("11.0.0.0", "192.168.1.0")));
+        assert!(l.overlaps(AddrRange::ALL_V6));
+        assert!(!list("10.0.0.0/8").overlaps(AddrRange::ALL_V6));
+        assert!(!list("").overlaps(AddrRange::ALL_V4));
     }
 
     #[test]

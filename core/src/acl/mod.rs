@@ -20,8 +20,9 @@
 //! corral deliberately differs; that file's `DEVIATIONS` table lists every case and why
 //! (surrounding whitespace trimmed; `::/0`-like IPv6 entries accepted with a warning; entries in
 //! `::ffff:0:0/96` read as IPv4; contiguous netmasks read as prefixes and other suffixes refused;
-//! short forms in ranges, unvalidated range ends and non-decimal counts refused). Accepted entries
-//! that Proxmox VE would refuse or read differently carry an [`EntryWarning`].
+//! short forms in ranges, unvalidated range ends and non-decimal counts refused; and, in its
+//! `LIST_DEVIATIONS`, a last element of only whitespace ignored). Accepted entries that Proxmox
+//! VE would refuse or read differently carry an [`EntryWarning`].
 //!
 //! [`HostAcl::decide`] is O(log n) and allocation-free (two binary searches over merged
 //! intervals); [`HostAcl::explain`] lists the matching entries for humans.

@@ -84,6 +84,20 @@ impl<T: Point> IntervalSet<T> {
         self.starts.get(index).is_some_and(|start| *start <= point)
     }
 
+    /// Whether any point of the inclusive interval `first..=last` lies in the set. One binary
+    /// search; no allocation.
+    pub fn overlaps(&self, first: T, last: T) -> bool {
+        let (first, last) = if first <= last {
+            (first, last)
+        } else {
+            (last, first)
+        };
+        // The first interval that does not end before `first` is the only candidate: every
+        // later one starts after it.
+        let index = self.ends.partition_point(|end| *end < first);
+        self.starts.get(index).is_some_and(|start| *start <= last)
+    }
+
     /// The merged intervals in ascending order.
     pub fn intervals(&self) -> impl Iterator<Item = (T, T)> + '_ {
         self.starts.iter().copied().zip(self.ends.iter().copied())
@@ -135,6 +149,25 @@ mod tests {
         let full = IntervalSet::from_intervals([(0u32, u32::MAX), (7, 9)]);
         assert_eq!(full.intervals().count(), 1);
         assert!(full.contains(0) && full.contains(u32::MAX));
+    }
+
+    #[test]
+    fn overlaps_checks_intervals_against_intervals() {
+        let set = IntervalSet::from_intervals([(10u32, 20), (30, 30)]);
+        for ((first, last), expected) in [
+            ((0, 9), false),
+            ((0, 10), true),
+            ((15, 16), true),
+            ((20, 29), true),
+            ((21, 29), false),
+            ((29, 31), true),
+            ((31, u32::MAX), false),
+            ((0, u32::MAX), true),
+            ((29, 21), false),
+        ] {
+            assert_eq!(set.overlaps(first, last), expected, "{first}-{last}");
+        }
+        assert!(!IntervalSet::<u32>::default().overlaps(0, u32::MAX));
     }
 
     #[test]

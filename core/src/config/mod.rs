@@ -2,7 +2,9 @@
 //!
 //! - [`shell`]: the `KEY=value` shell-assignment syntax of `/etc/default/*` files.
 //! - [`proxy`]: `/etc/default/pveproxy`, typed, with Proxmox's defaults.
+//! - [`display`]: showing values in messages without letting them act on the terminal.
 
+pub mod display;
 pub mod proxy;
 pub mod shell;
 

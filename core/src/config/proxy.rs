@@ -3,12 +3,13 @@
 //!
 //! Reference: `../shared/reference/pveproxy-pvedaemon.md` §1–§3 (Proxmox's `read_proxy_config`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::acl::{AddrList, AddrRange, HostAcl, ListError, ListWarning, Policy};
-use crate::config::shell::{self, ShellError};
+use crate::acl::{AddrList, HostAcl, ListError, ListWarning, Policy, PolicyError};
+use crate::config::display::printable;
+use crate::config::shell::{self, ShellError, Sources};
 use crate::tls::{TlsError, TlsKey, TlsPolicy, TlsReport, TlsSettings, TlsWarning};
 
 /// The keys Proxmox's `read_proxy_config` knows, in the order `check-config` reports them.
@@ -214,15 +215,15 @@ pub enum Problem {
     BadEntry { key: Key, error: ListError },
     #[error("{key}: {warning}")]
     EntryWarning { key: Key, warning: ListWarning },
-    #[error("POLICY: unknown policy '{value}' - use 'allow' or 'deny'")]
-    BadPolicy { value: String },
-    #[error("{key}: unknown value '{value}' - use 0 or 1")]
+    #[error("POLICY: {error}")]
+    BadPolicy { error: PolicyError },
+    #[error("{key}: unknown value '{}' - use 0 or 1", printable(.value))]
     BadBoolean { key: Key, value: String },
-    #[error("LISTEN_IP: '{value}' {reason}")]
+    #[error("LISTEN_IP: '{}' {reason}", printable(.value))]
     BadListenIp { value: String, reason: &'static str },
-    #[error("{key}: '{value}' is not an absolute path")]
+    #[error("{key}: '{}' is not an absolute path", printable(.value))]
     RelativePath { key: Key, value: String },
-    #[error("PROXY_REAL_IP_HEADER: '{value}' is not an HTTP header name")]
+    #[error("PROXY_REAL_IP_HEADER: '{}' is not an HTTP header name", printable(.value))]
     BadHeaderName { value: String },
     #[error("{}: {error}", error.key())]
     Tls { error: TlsError },
@@ -243,13 +244,17 @@ pub enum Problem {
     )]
     AllowFromRestrictsNothing,
     #[error(
-        "ALLOW_FROM: entry {position} '{entry}' overlaps DENY_FROM; with POLICY=deny, hosts in \
-         both lists are denied"
+        "ALLOW_FROM: entry {position} '{}' overlaps DENY_FROM; with POLICY=deny, hosts in \
+         both lists are denied",
+        printable(.entry)
     )]
     AllowCancelledByDeny { position: usize, entry: String },
     #[error("PROXY_REAL_IP_ALLOW_FROM has no effect without PROXY_REAL_IP_HEADER")]
     RealIpAllowWithoutHeader,
-    #[error("MAX_WORKERS: '{value}' must be an integer between 1 and 127; ignored (as Proxmox)")]
+    #[error(
+        "MAX_WORKERS: '{}' must be an integer between 1 and 127; ignored (as Proxmox)",
+        printable(.value)
+    )]
     BadMaxWorkers { value: String },
     #[error("MAX_WORKERS={value} does not apply: corral serves every connection from one process")]
     MaxWorkersNotApplicable { value: u8 },
@@ -337,6 +342,9 @@ impl Problem {
 pub struct Diagnostic {
     pub line: Option<usize>,
     pub problem: Problem,
+    /// For a problem with a value that `$VAR` or `+=` built from other lines than `line` (the
+    /// final assignment's): all the lines it came from, so the user can find the bad part.
+    pub built_from: Option<Sources>,
 }
 
 impl Diagnostic {
@@ -344,13 +352,24 @@ impl Diagnostic {
         self.problem.severity()
     }
 
-    /// `path:LINE: severity: message`, as compilers print, so editors can jump to it.
+    /// The problem, and where its value was built when that was on other lines.
+    pub fn message(&self) -> String {
+        match &self.built_from {
+            Some(sources) => format!("{} (value built from {sources})", self.problem),
+            None => self.problem.to_string(),
+        }
+    }
+
+    /// `path:LINE: severity: message`, as compilers print, so editors can jump to it. Anything
+    /// that could act on a terminal (in the path or the message) is escaped.
     pub fn located(&self, path: &str) -> String {
         let severity = self.severity();
-        match self.line {
-            Some(line) => format!("{path}:{line}: {severity}: {}", self.problem),
-            None => format!("{path}: {severity}: {}", self.problem),
-        }
+        let message = self.message();
+        let line = match self.line {
+            Some(line) => format!("{path}:{line}: {severity}: {message}"),
+            None => format!("{path}: {severity}: {message}"),
+        };
+        printable(&line).into_owned()
     }
 }
 
@@ -382,45 +401,12 @@ pub fn parse(bytes: &[u8]) -> ConfigReport {
         let count = file.crlf_lines.len();
         builder.report(Some(first), Problem::CarriageReturns { count });
     }
-    let used: Vec<&str> = file
-        .assignments
-        .iter()
-        .flat_map(|a| &a.uses)
-        .map(String::as_str)
-        .collect();
-    let mut last: BTreeMap<Key, &shell::Assignment> = BTreeMap::new();
-    for assignment in &file.assignments {
-        match Key::from_name(&assignment.name) {
-            Some(key) => {
-                let overridden = last.insert(key, assignment);
-                // `A=x` then `A="$A,y"` builds a value up; only a plain overwrite is suspicious.
-                if let Some(previous) =
-                    overridden.filter(|_| !assignment.uses.contains(&assignment.name))
-                {
-                    builder.report(
-                        Some(assignment.line),
-                        Problem::Reassigned {
-                            key,
-                            line: previous.line,
-                        },
-                    );
-                }
-            }
-            // A helper variable used by a later `$NAME` is not a typo.
-            None if used.contains(&assignment.name.as_str()) => {}
-            None => {
-                let problem = Problem::UnknownKey {
-                    name: assignment.name.clone(),
-                    suggestion: Key::closest_to(&assignment.name),
-                };
-                builder.report(Some(assignment.line), problem);
-            }
-        }
-    }
+    let last = builder.check_names(&file.assignments);
     for (key, assignment) in last {
         // Proxmox: an empty value means unset.
         if !assignment.value.is_empty() {
             builder.config.lines.insert(key, assignment.line);
+            builder.sources.insert(key, assignment.sources.clone());
             builder.set(key, &assignment.value, assignment.line);
         }
     }
@@ -431,15 +417,74 @@ pub fn parse(bytes: &[u8]) -> ConfigReport {
 struct Builder {
     config: ProxyConfig,
     diagnostics: Vec<Diagnostic>,
+    /// The lines each key's value was built from.
+    sources: BTreeMap<Key, Sources>,
 }
 
 impl Builder {
+    /// Warns about unknown names and plain reassignments; returns each key's last assignment.
+    fn check_names<'a>(
+        &mut self,
+        assignments: &'a [shell::Assignment],
+    ) -> BTreeMap<Key, &'a shell::Assignment> {
+        // A helper variable used by another variable's `$NAME` is not a typo; a variable that
+        // only builds on itself (`ALOW_FROM+=x`) is no helper.
+        let helpers: BTreeSet<&str> = assignments
+            .iter()
+            .flat_map(|a| a.uses.iter().filter(move |used| **used != a.name))
+            .map(String::as_str)
+            .collect();
+        let mut warned: BTreeSet<&str> = BTreeSet::new();
+        let mut last: BTreeMap<Key, &shell::Assignment> = BTreeMap::new();
+        for assignment in assignments {
+            let name = assignment.name.as_str();
+            let Some(key) = Key::from_name(name) else {
+                // One warning per name, at its first assignment.
+                if !helpers.contains(name) && warned.insert(name) {
+                    let suggestion = Key::closest_to(name);
+                    let name = name.to_owned();
+                    let problem = Problem::UnknownKey { name, suggestion };
+                    self.report(Some(assignment.line), problem);
+                }
+                continue;
+            };
+            let overridden = last.insert(key, assignment);
+            // `A=x` then `A="$A,y"` builds a value up; only a plain overwrite is suspicious.
+            let builds_up = assignment.uses.contains(&assignment.name);
+            if let Some(previous) = overridden.filter(|_| !builds_up) {
+                let line = previous.line;
+                self.report(Some(assignment.line), Problem::Reassigned { key, line });
+            }
+        }
+        last
+    }
+
     fn line_of(&self, key: Key) -> Option<usize> {
         self.config.lines.get(&key).copied()
     }
 
     fn report(&mut self, line: Option<usize>, problem: Problem) {
-        self.diagnostics.push(Diagnostic { line, problem });
+        let built_from = None;
+        self.diagnostics.push(Diagnostic {
+            line,
+            problem,
+            built_from,
+        });
+    }
+
+    /// Reports a problem with `key`'s value, naming the lines it was built from when those are
+    /// not just `line`: an entry that came from `$NET` is wrong where NET was set.
+    fn report_value(&mut self, key: Key, line: Option<usize>, problem: Problem) {
+        let built_from = self
+            .sources
+            .get(&key)
+            .filter(|sources| line.is_none_or(|line| sources.beyond(line)))
+            .cloned();
+        self.diagnostics.push(Diagnostic {
+            line,
+            problem,
+            built_from,
+        });
     }
 
     fn set(&mut self, key: Key, value: &str, line: usize) {
@@ -448,13 +493,10 @@ impl Builder {
         match key {
             Key::ListenIp => match parse_listen_ip(value) {
                 Ok(ip) => self.config.listen_ip = Some(ip),
-                Err(reason) => self.report(
-                    line,
-                    Problem::BadListenIp {
-                        value: value.into(),
-                        reason,
-                    },
-                ),
+                Err(reason) => {
+                    let value = value.to_owned();
+                    self.report_value(key, line, Problem::BadListenIp { value, reason });
+                }
             },
             Key::AllowFrom => self.config.acl.allow = self.list(key, value, line),
             Key::DenyFrom => self.config.acl.deny = self.list(key, value, line),
@@ -463,12 +505,7 @@ impl Builder {
             }
             Key::Policy => match Policy::parse(value) {
                 Ok(policy) => self.config.acl.policy = policy,
-                Err(_) => self.report(
-                    line,
-                    Problem::BadPolicy {
-                        value: value.into(),
-                    },
-                ),
+                Err(error) => self.report_value(key, line, Problem::BadPolicy { error }),
             },
             Key::Ciphers => self.config.ciphers = owned(),
             Key::Ciphersuites => self.config.ciphersuites = owned(),
@@ -486,28 +523,27 @@ impl Builder {
             Key::ProxyRealIpHeader if is_header_name(value) => {
                 self.config.proxy_real_ip_header = owned()
             }
-            Key::ProxyRealIpHeader => self.report(
-                line,
-                Problem::BadHeaderName {
-                    value: value.into(),
-                },
-            ),
-            Key::MaxWorkers => match value.parse::<u8>() {
-                Ok(n @ 1..=127) => {
-                    self.config.max_workers = Some(n);
-                    self.report(line, Problem::MaxWorkersNotApplicable { value: n });
-                }
-                _ => {
-                    // Ignored, as Proxmox does: the default applies, so no line to show.
-                    self.config.lines.remove(&key);
-                    self.report(
-                        line,
-                        Problem::BadMaxWorkers {
-                            value: value.into(),
-                        },
-                    );
-                }
-            },
+            Key::ProxyRealIpHeader => {
+                let value = value.to_owned();
+                self.report_value(key, line, Problem::BadHeaderName { value });
+            }
+            Key::MaxWorkers => self.max_workers(value, line),
+        }
+    }
+
+    /// Proxmox: `^\d+$`, then 1..=127; anything else warns and the default applies.
+    fn max_workers(&mut self, value: &str, line: Option<usize>) {
+        match parse_max_workers(value) {
+            Some(n) => {
+                self.config.max_workers = Some(n);
+                self.report(line, Problem::MaxWorkersNotApplicable { value: n });
+            }
+            None => {
+                // Ignored, as Proxmox does: the default applies, so no line to show.
+                self.config.lines.remove(&Key::MaxWorkers);
+                let value = value.to_owned();
+                self.report_value(Key::MaxWorkers, line, Problem::BadMaxWorkers { value });
+            }
         }
     }
 
@@ -515,13 +551,13 @@ impl Builder {
         match AddrList::parse(value) {
             Ok(parsed) => {
                 for warning in parsed.warnings {
-                    self.report(line, Problem::EntryWarning { key, warning });
+                    self.report_value(key, line, Problem::EntryWarning { key, warning });
                 }
                 parsed.list
             }
             Err(errors) => {
                 for error in errors {
-                    self.report(line, Problem::BadEntry { key, error });
+                    self.report_value(key, line, Problem::BadEntry { key, error });
                 }
                 AddrList::default()
             }
@@ -538,13 +574,10 @@ impl Builder {
         match value {
             "0" => *field(&mut self.config) = false,
             "1" => *field(&mut self.config) = true,
-            _ => self.report(
-                line,
-                Problem::BadBoolean {
-                    key,
-                    value: value.into(),
-                },
-            ),
+            _ => {
+                let value = value.to_owned();
+                self.report_value(key, line, Problem::BadBoolean { key, value });
+            }
         }
     }
 
@@ -552,13 +585,8 @@ impl Builder {
         if value.starts_with('/') {
             return Some(value.to_owned());
         }
-        self.report(
-            line,
-            Problem::RelativePath {
-                key,
-                value: value.into(),
-            },
-        );
+        let value = value.to_owned();
+        self.report_value(key, line, Problem::RelativePath { key, value });
         None
     }
 
@@ -581,7 +609,8 @@ impl Builder {
         }
         for (position, entry) in allow_entries_cancelled_by_deny(&self.config.acl) {
             let line = self.line_of(Key::AllowFrom);
-            self.report(line, Problem::AllowCancelledByDeny { position, entry });
+            let problem = Problem::AllowCancelledByDeny { position, entry };
+            self.report_value(Key::AllowFrom, line, problem);
         }
         if real_ip_allow_alone {
             let line = self.line_of(Key::ProxyRealIpAllowFrom);
@@ -619,15 +648,15 @@ impl Builder {
         match TlsPolicy::from_settings(&settings) {
             Ok(report) => {
                 for warning in &report.warnings {
-                    let line = self.line_of(warning.key.into());
+                    let key = Key::from(warning.key);
                     let warning = warning.clone();
-                    self.report(line, Problem::TlsWarning { warning });
+                    self.report_value(key, self.line_of(key), Problem::TlsWarning { warning });
                 }
                 self.config.tls = report;
             }
             Err(error) => {
-                let line = self.line_of(error.key().into());
-                self.report(line, Problem::Tls { error });
+                let key = Key::from(error.key());
+                self.report_value(key, self.line_of(key), Problem::Tls { error });
             }
         }
     }
@@ -635,48 +664,36 @@ impl Builder {
 
 /// With POLICY=deny a host in both lists is denied, so an ALLOW_FROM entry that overlaps
 /// DENY_FROM (e.g. `DENY_FROM=all`) is partly or wholly cancelled: almost never what was meant.
+/// O(n log m) for n allow and m deny entries.
 fn allow_entries_cancelled_by_deny(acl: &HostAcl) -> Vec<(usize, String)> {
     if acl.policy != Policy::Deny {
         return Vec::new();
     }
     let mut cancelled: Vec<(usize, String)> = Vec::new();
     for allow in acl.allow.entries() {
-        let overlaps = acl
-            .deny
-            .entries()
-            .iter()
-            .any(|deny| ranges_overlap(allow.range, deny.range));
-        if overlaps && cancelled.last().is_none_or(|(p, _)| *p != allow.position) {
+        // `all` gives two entries with one position: name it once.
+        let named = cancelled.last().is_some_and(|(p, _)| *p == allow.position);
+        if !named && acl.deny.overlaps(allow.range) {
             cancelled.push((allow.position, allow.text.clone()));
         }
     }
     cancelled
 }
 
-fn ranges_overlap(a: AddrRange, b: AddrRange) -> bool {
-    match (a, b) {
-        (
-            AddrRange::V4 {
-                first: a1,
-                last: a2,
-            },
-            AddrRange::V4 {
-                first: b1,
-                last: b2,
-            },
-        ) => a1 <= b2 && b1 <= a2,
-        (
-            AddrRange::V6 {
-                first: a1,
-                last: a2,
-            },
-            AddrRange::V6 {
-                first: b1,
-                last: b2,
-            },
-        ) => a1 <= b2 && b1 <= a2,
-        _ => false,
+/// `MAX_WORKERS` as Proxmox reads it: ASCII digits only (`^\d+$`, so no sign and no spaces;
+/// leading zeros are fine), then 1 to 127.
+fn parse_max_workers(value: &str) -> Option<u8> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
     }
+    // At most three significant digits can be in range; longer ones need no parsing.
+    let significant = value.trim_start_matches('0');
+    let n: u16 = match significant.len() {
+        0 => 0,
+        1..=3 => significant.parse().ok()?,
+        _ => return None,
+    };
+    u8::try_from(n).ok().filter(|n| (1..=127).contains(n))
 }
 
 /// An address (IPv6 with an optional `%zone`) or a host name; never `addr:port` or `[addr]`.
@@ -760,7 +777,7 @@ mod tests {
     use std::net::{IpAddr, Ipv4Addr};
 
     use super::*;
-    use crate::acl::Access;
+    use crate::acl::{Access, AddrRange};
 
     fn config(text: &str) -> ProxyConfig {
         let report = parse(text.as_bytes());
@@ -850,6 +867,88 @@ mod tests {
     }
 
     #[test]
+    fn a_misspelt_key_that_builds_on_itself_is_still_unknown() {
+        for text in [
+            "ALOW_FROM+=10.0.0.1\n",
+            "ALOW_FROM=10.0.0.1\nALOW_FROM=\"$ALOW_FROM,10.0.0.2\"\n",
+        ] {
+            assert_eq!(codes(text), [(Some(1), "unknown-key")], "{text}");
+        }
+        // Used by another variable, it is a helper.
+        assert_eq!(codes("NET=10.0.0.1\nNET+=/32\nDENY_FROM=$NET\n"), []);
+    }
+
+    #[test]
+    fn a_bad_entry_names_the_lines_its_value_came_from() {
+        let report = parse(b"NET=10.0.0.1/33\n# x\nDENY_FROM=\"$NET\"\n\nDENY_FROM+=,10.0.0.2\n");
+        let shown: Vec<String> = report.diagnostics.iter().map(|d| d.located("f")).collect();
+        assert_eq!(
+            shown,
+            [
+                "f:5: error: DENY_FROM: entry 1 '10.0.0.1/33': prefix /33 is longer than the 32 \
+              bits of an IPv4 address (value built from lines 1, 3 and 5)"
+            ]
+        );
+        // A value written on its own line says nothing more.
+        let report = parse(b"POLICY=maybe\n");
+        assert_eq!(report.diagnostics[0].built_from, None);
+    }
+
+    #[test]
+    fn values_are_shown_with_control_characters_escaped() {
+        let report = parse(b"POLICY=\"\x1b[2Kdeny\"\nDENY_FROM=\"\xe2\x80\xae10.0.0.1\"\n");
+        let shown: Vec<String> = report.diagnostics.iter().map(|d| d.located("f")).collect();
+        assert_eq!(
+            shown,
+            [
+                "f:1: error: POLICY: unknown policy '\\x1b[2Kdeny': use 'allow' or 'deny'",
+                "f:2: error: DENY_FROM: entry 1 '\\u{202e}10.0.0.1': '\\u{202e}10.0.0.1' is \
+                 not an IP address: '\\u{202e}' is not allowed: an IPv4 address is digits and \
+                 dots, an IPv6 address hex digits and colons (host names are not resolved)",
+            ]
+        );
+        // The path is escaped too.
+        let line = parse(b"POLICY=x\n").diagnostics[0].located("a\x07b");
+        assert!(line.starts_with("a\\x07b:1: error:"), "{line}");
+    }
+
+    #[test]
+    fn policy_errors_hint_at_lowercase() {
+        let report = parse(b"POLICY=Deny\n");
+        assert_eq!(
+            report.diagnostics[0].problem.to_string(),
+            "POLICY: unknown policy 'Deny': use 'allow' or 'deny' (in lowercase)"
+        );
+    }
+
+    #[test]
+    fn large_lists_are_checked_in_n_log_n() {
+        // 100,000 allow entries against 100,000 deny entries: pairwise would be 1e10 checks.
+        let v4 = |first: u32, last: u32| AddrRange::V4 {
+            first: first.into(),
+            last: last.into(),
+        };
+        let allow = (0..100_000u32).map(|i| v4(i * 4, i * 4 + 1));
+        let deny = (0..100_000u32).map(|i| v4(i * 4 + 2, i * 4 + 3));
+        let mut acl = HostAcl {
+            allow: AddrList::from_ranges(allow.chain([v4(9, 9), v4(401, 402)])),
+            deny: AddrList::from_ranges(deny),
+            policy: Policy::Deny,
+        };
+        let cancelled = allow_entries_cancelled_by_deny(&acl);
+        assert_eq!(
+            cancelled,
+            [(100_002, "0.0.1.145-0.0.1.146".to_owned())],
+            "only the entry reaching into a deny range"
+        );
+        acl.policy = Policy::Allow;
+        assert_eq!(allow_entries_cancelled_by_deny(&acl), []);
+        // 20,000 unknown names: one warning each, found in a set.
+        let text: String = (0..20_000).map(|i| format!("X{i}=1\n")).collect();
+        assert_eq!(parse(text.as_bytes()).diagnostics.len(), 20_000);
+    }
+
+    #[test]
     fn building_a_value_up_is_not_a_reassignment() {
         assert_eq!(
             codes("DENY_FROM=all\nALLOW_FROM=10.0.0.1\nALLOW_FROM=\"$ALLOW_FROM,10.0.0.2\""),
@@ -875,7 +974,25 @@ mod tests {
     #[test]
     fn max_workers_is_validated_but_never_fatal() {
         assert_eq!(config("MAX_WORKERS=127").max_workers, Some(127));
-        for bad in ["0", "128", "-1", "three"] {
+        assert_eq!(config("MAX_WORKERS=0005").max_workers, Some(5));
+        let zeros = "0".repeat(10_000);
+        assert_eq!(
+            config(&format!("MAX_WORKERS={zeros}9")).max_workers,
+            Some(9)
+        );
+        // Proxmox accepts only `^\d+$`: no sign, no spaces, no other digits.
+        for bad in [
+            "0",
+            "128",
+            "-1",
+            "three",
+            "+5",
+            "' 5'",
+            "'5 '",
+            "٣",
+            "1000",
+            "99999999999",
+        ] {
             let report = parse(format!("MAX_WORKERS={bad}").as_bytes());
             assert_eq!(report.config.map(|c| c.max_workers), Some(None), "{bad}");
         }

@@ -219,6 +219,24 @@ pub enum TlsError {
 }
 
 impl TlsError {
+    /// Every [`TlsError::code`], so tests can check that a corpus shows each one.
+    pub const CODES: &'static [&'static str] = &[
+        "both-versions-disabled",
+        "invalid-ciphers",
+        "no-cipher-match",
+        "no-usable-tls12-suite",
+    ];
+
+    /// A short stable name for the kind of error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TlsError::BothVersionsDisabled => "both-versions-disabled",
+            TlsError::InvalidCiphers { .. } => "invalid-ciphers",
+            TlsError::NoCipherMatch { .. } => "no-cipher-match",
+            TlsError::NoUsableTls12Suite { .. } => "no-usable-tls12-suite",
+        }
+    }
+
     /// The key at fault (`DISABLE_TLS_1_3` for both versions disabled: the message names both).
     pub fn key(&self) -> TlsKey {
         match self {
@@ -439,5 +457,6 @@ mod tests {
         assert_eq!(TlsError::BothVersionsDisabled.key(), TlsKey::DisableTls13);
         let error = TlsError::NoCipherMatch { value: "x".into() };
         assert_eq!(error.key().to_string(), "CIPHERS");
+        assert!(TlsError::CODES.contains(&error.code()));
     }
 }
