@@ -1,7 +1,9 @@
 //! Where access-log lines go. Lines are formatted in core (`corral_core::http::access_log`).
 //!
-//! A slow or failing log write must never delay a request: [`FileLog`] hands lines to a writer
-//! thread through a bounded queue and drops (and counts) lines when the queue is full.
+//! A slow or failing log write must never delay a request. [`FileLog`] appends each line to a
+//! bounded in-memory buffer — no system call, no thread wake-up on the request path — and a
+//! writer thread drains the buffer into the file with one `write` every [`FLUSH_INTERVAL`].
+//! When the buffer is full (the disk stalls), lines are dropped and counted.
 
 use std::cell::RefCell;
 use std::fs::{File, OpenOptions};
@@ -9,67 +11,129 @@ use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 /// Accepts finished log lines (each ending in `\n`). Never blocks.
 pub trait AccessLog: std::fmt::Debug {
     fn write(&self, line: String);
 }
 
-/// How many lines may wait for the writer thread before new ones are dropped.
-pub const QUEUE_LINES_MAX: usize = 4096;
+/// How many bytes may wait for the writer before new lines are dropped (several seconds of
+/// lines at full speed).
+pub const PENDING_BYTES_MAX: usize = 4 * 1024 * 1024;
 
-enum Command {
-    Line(String),
-    Reopen,
-}
+/// How often the writer thread moves buffered lines to the file. Batching is what keeps logging
+/// off the request path: a per-line hand-off would wake the writer (two context switches) for
+/// every request.
+pub const FLUSH_INTERVAL: Duration = Duration::from_millis(50);
 
 /// The access-log file, appended by a writer thread.
 #[derive(Debug, Clone)]
-pub struct FileLog {
-    queue: SyncSender<Command>,
-    dropped: Arc<AtomicU64>,
+pub struct FileLog(Arc<Shared>);
+
+#[derive(Debug)]
+struct Shared {
+    path: PathBuf,
+    /// Lines not yet written. Held only to append or to swap out the batch.
+    pending: Mutex<Vec<u8>>,
+    /// Held while writing, so a flush from another thread never interleaves with the writer's.
+    file: Mutex<File>,
+    reopen: AtomicBool,
+    dropped: AtomicU64,
+    failing: AtomicBool,
 }
 
 impl FileLog {
     /// Opens (creating, mode 0640) `path` for appending in the calling thread — so a daemon can
     /// open it while still root — and starts the writer thread.
     pub fn open(path: &Path) -> io::Result<FileLog> {
+        Self::open_with_flush_interval(path, FLUSH_INTERVAL)
+    }
+
+    /// [`FileLog::open`] with another interval between the writer thread's flushes.
+    pub fn open_with_flush_interval(path: &Path, interval: Duration) -> io::Result<FileLog> {
         let file = open_for_append(path)?;
-        let (queue, commands) = sync_channel(QUEUE_LINES_MAX);
-        let path = path.to_owned();
+        let shared = Arc::new(Shared {
+            path: path.to_owned(),
+            pending: Mutex::new(Vec::new()),
+            file: Mutex::new(file),
+            reopen: AtomicBool::new(false),
+            dropped: AtomicU64::new(0),
+            failing: AtomicBool::new(false),
+        });
+        let writer = Arc::clone(&shared);
         std::thread::Builder::new()
             .name("access-log".into())
-            .spawn(move || write_lines(path, file, commands))?;
-        Ok(FileLog {
-            queue,
-            dropped: Arc::new(AtomicU64::new(0)),
-        })
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(interval);
+                    writer.flush();
+                }
+            })?;
+        Ok(FileLog(shared))
     }
 
-    /// Reopens the file (after logrotate moved it), in the writer thread.
+    /// Reopens the file at the next flush if logrotate moved it.
     pub fn reopen(&self) {
-        // Blocking here is fine: reopening happens on SIGHUP, not on a request path.
-        let _ = self.queue.send(Command::Reopen);
+        self.0.reopen.store(true, Ordering::Relaxed);
     }
 
-    /// Lines dropped because the writer could not keep up.
+    /// Writes everything buffered now (at shutdown; the writer thread does it periodically).
+    pub fn flush(&self) {
+        self.0.flush();
+    }
+
+    /// Lines dropped because the file could not keep up.
     pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
+        self.0.dropped.load(Ordering::Relaxed)
     }
 }
 
 impl AccessLog for FileLog {
     fn write(&self, line: String) {
-        match self.queue.try_send(Command::Line(line)) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.dropped.fetch_add(1, Ordering::Relaxed);
+        let mut pending = lock(&self.0.pending);
+        if pending.len() + line.len() > PENDING_BYTES_MAX {
+            self.0.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        pending.extend_from_slice(line.as_bytes());
+    }
+}
+
+impl Shared {
+    /// Moves the buffered lines to the file in one write (O_APPEND keeps them whole). A failing
+    /// write is reported once per failure streak; its lines are lost, later ones are tried.
+    fn flush(&self) {
+        let batch = std::mem::take(&mut *lock(&self.pending));
+        let mut file = lock(&self.file);
+        let reopened =
+            if self.reopen.swap(false, Ordering::Relaxed) && !still_open(&self.path, &file) {
+                open_for_append(&self.path).map(|reopened| *file = reopened)
+            } else {
+                Ok(())
+            };
+        let result = reopened.and_then(|()| {
+            if batch.is_empty() {
+                Ok(())
+            } else {
+                file.write_all(&batch)
             }
+        });
+        match result {
+            Ok(()) => self.failing.store(false, Ordering::Relaxed),
+            Err(e) if !self.failing.swap(true, Ordering::Relaxed) => {
+                tracing::error!("access log {}: {e}", self.path.display());
+            }
+            Err(_) => {}
         }
     }
+}
+
+/// A poisoned lock only means another thread panicked mid-append; the bytes are still a buffer.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn open_for_append(path: &Path) -> io::Result<File> {
@@ -78,27 +142,6 @@ fn open_for_append(path: &Path) -> io::Result<File> {
         .append(true)
         .mode(0o640)
         .open(path)
-}
-
-/// The writer thread: one write per line (O_APPEND keeps lines whole), reopen on request. A
-/// failing write is reported once per failure streak, and the thread keeps going.
-fn write_lines(path: PathBuf, mut file: File, commands: Receiver<Command>) {
-    let mut failing = false;
-    for command in commands {
-        let result = match command {
-            Command::Line(line) => file.write_all(line.as_bytes()),
-            Command::Reopen if still_open(&path, &file) => Ok(()),
-            Command::Reopen => open_for_append(&path).map(|reopened| file = reopened),
-        };
-        match result {
-            Ok(()) => failing = false,
-            Err(e) if !failing => {
-                failing = true;
-                tracing::error!("access log {}: {e}", path.display());
-            }
-            Err(_) => {}
-        }
-    }
 }
 
 /// Whether `path` still names the file we hold. Reopening is only needed after logrotate moved
@@ -119,5 +162,66 @@ pub struct MemoryLog(pub Rc<RefCell<Vec<String>>>);
 impl AccessLog for MemoryLog {
     fn write(&self, line: String) {
         self.0.borrow_mut().push(line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A log whose writer thread never flushes during a test: flushes happen when the test says.
+    fn temp_log(name: &str) -> (PathBuf, FileLog) {
+        let dir =
+            std::env::temp_dir().join(format!("corral-access-log-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("access.log");
+        let hour = Duration::from_secs(3600);
+        let log = FileLog::open_with_flush_interval(&path, hour).expect("opens");
+        (path, log)
+    }
+
+    #[test]
+    fn lines_reach_the_file_in_order_after_a_flush() {
+        let (path, log) = temp_log("order");
+        for n in 0..1000 {
+            log.write(format!("line {n}\n"));
+        }
+        log.flush();
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let expected: String = (0..1000).map(|n| format!("line {n}\n")).collect();
+        assert_eq!(text, expected);
+        assert_eq!(log.dropped(), 0);
+    }
+
+    #[test]
+    fn reopen_follows_a_rotated_file() {
+        let (path, log) = temp_log("rotate");
+        log.write("before\n".into());
+        log.flush();
+        std::fs::rename(&path, path.with_extension("log.1")).expect("rotate");
+        log.reopen();
+        log.write("after\n".into());
+        log.flush();
+        assert_eq!(
+            std::fs::read_to_string(path.with_extension("log.1")).expect("old"),
+            "before\n"
+        );
+        assert_eq!(std::fs::read_to_string(&path).expect("new"), "after\n");
+    }
+
+    #[test]
+    fn a_full_buffer_drops_and_counts_instead_of_blocking() {
+        let (_path, log) = temp_log("full");
+        let line = "x".repeat(1024) + "\n";
+        let fit = PENDING_BYTES_MAX / line.len();
+        for _ in 0..fit + 100 {
+            log.write(line.clone());
+        }
+        assert_eq!(
+            log.dropped(),
+            100,
+            "lines past the bound are dropped, not queued"
+        );
     }
 }

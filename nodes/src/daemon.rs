@@ -129,11 +129,18 @@ async fn serve(args: &DaemonArgs) -> Result<()> {
         args.clone(),
         loaded.config.listen_ip,
         clock,
-        log,
+        log.clone(),
     ));
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
     server.run().await;
     signals.abort();
+    log.flush();
+    if log.dropped() > 0 {
+        tracing::warn!(
+            "{} access-log lines were dropped: the disk could not keep up",
+            log.dropped()
+        );
+    }
     let _ = std::fs::remove_file(root.path(PID_FILE));
     tracing::info!("pveproxy stopped");
     Ok(())

@@ -155,7 +155,9 @@ fn run_daemon_command(
 /// Daemon messages go to stderr (the journal under systemd); RUST_LOG adjusts the level.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        // rustls warns for every client that sends an IP address as SNI — as browsers do for
+        // https://<ip>:8006, the usual way to reach a Proxmox node.
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rustls=error"));
     use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
