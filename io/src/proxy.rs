@@ -27,6 +27,7 @@ use corral_core::http::compress::choose_encoding;
 use corral_core::http::limits::check_head;
 use corral_core::http::redirect::plain_http_redirect;
 use corral_core::http::{self as core_http, Reply};
+use corral_core::time::UnixTime;
 use http::header::{self, HeaderValue};
 use http::{Request, Response};
 use http_body_util::Full;
@@ -76,6 +77,36 @@ struct Shared {
     clock: Arc<dyn WallClock>,
     log: Rc<dyn AccessLog>,
     shutdown: watch::Sender<bool>,
+    dates: RefCell<Rc<Dates>>,
+}
+
+/// The date texts of one second: they change once a second, requests come thousands of times.
+#[derive(Debug, Default)]
+struct Dates {
+    second: Option<UnixTime>,
+    utc_offset_secs: i32,
+    /// Cache-Control, Date, Pragma, Server, Expires.
+    common_headers: Vec<(http::HeaderName, HeaderValue)>,
+    /// `dd/mm/YYYY:HH:MM:SS +zzzz` in the local time zone.
+    log_date: String,
+}
+
+impl Shared {
+    /// The date texts for now, formatted at most once per second.
+    fn dates(&self) -> Rc<Dates> {
+        let now = self.clock.now();
+        let mut cached = self.dates.borrow_mut();
+        if cached.second != Some(now) {
+            let offset = self.clock.utc_offset_secs(now);
+            *cached = Rc::new(Dates {
+                second: Some(now),
+                utc_offset_secs: offset,
+                common_headers: core_http::common_headers(now),
+                log_date: now.access_log_date(offset),
+            });
+        }
+        Rc::clone(&cached)
+    }
 }
 
 /// Controls a running [`ProxyServer`] from outside (signal handlers).
@@ -129,6 +160,7 @@ where
             clock,
             log,
             shutdown,
+            dates: RefCell::default(),
         });
         let connections = Arc::new(Semaphore::new(CONNECTIONS_MAX));
         ProxyServer {
@@ -270,10 +302,16 @@ fn redirect(request: Request<Incoming>, context: &RequestContext) -> Option<Resp
     let host = parts.headers.get(header::HOST).map(HeaderValue::as_bytes);
     let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let reply = plain_http_redirect(&parts.method, host, target)?;
-    let now = context.shared.clock.now();
+    let dates = context.shared.dates();
     let status = reply.status;
-    let response = build_response(reply, now, None, false);
-    log_request(context, &parts, status, now, Some(response_len(&response)));
+    let response = build_response(reply, &dates, None, false);
+    log_request(
+        context,
+        &parts,
+        status,
+        &dates,
+        Some(response_len(&response)),
+    );
     Some(response)
 }
 
@@ -330,19 +368,14 @@ async fn handle_request(
             }
             Err(aborted) => {
                 // Proxmox logs an aborted request as 500.
-                let now = context.shared.clock.now();
-                log_request(
-                    &context,
-                    &parts,
-                    http::StatusCode::INTERNAL_SERVER_ERROR,
-                    now,
-                    None,
-                );
+                let dates = context.shared.dates();
+                let status = http::StatusCode::INTERNAL_SERVER_ERROR;
+                log_request(&context, &parts, status, &dates, None);
                 return Err(Aborted(aborted));
             }
         },
     };
-    let now = context.shared.clock.now();
+    let dates = context.shared.dates();
     let accept_encoding = parts
         .headers
         .get(header::ACCEPT_ENCODING)
@@ -354,8 +387,14 @@ async fn handle_request(
         reply.compressible,
     );
     let status = reply.status;
-    let response = build_response(reply, now, encoding, context.settings.compression);
-    log_request(&context, &parts, status, now, Some(response_len(&response)));
+    let response = build_response(reply, &dates, encoding, context.settings.compression);
+    log_request(
+        &context,
+        &parts,
+        status,
+        &dates,
+        Some(response_len(&response)),
+    );
     Ok(response)
 }
 
@@ -422,7 +461,7 @@ fn dispatch(parts: &http::request::Parts, node: &NodeInfo) -> Reply {
 /// `Connection: close` for every status >= 400.
 fn build_response(
     reply: Reply,
-    now: corral_core::time::UnixTime,
+    dates: &Dates,
     encoding: Option<core_http::compress::Encoding>,
     compression_enabled: bool,
 ) -> Response<Full<Bytes>> {
@@ -436,8 +475,8 @@ fn build_response(
         response.extensions_mut().insert(reason);
     }
     let headers = response.headers_mut();
-    for (name, value) in core_http::common_headers(now) {
-        headers.append(name, value);
+    for (name, value) in &dates.common_headers {
+        headers.append(name, value.clone());
     }
     if let Some(content_type) = reply.content_type {
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -471,7 +510,7 @@ fn log_request(
     context: &RequestContext,
     parts: &http::request::Parts,
     status: http::StatusCode,
-    now: corral_core::time::UnixTime,
+    dates: &Dates,
     bytes: Option<u64>,
 ) {
     let settings = &context.settings;
@@ -489,13 +528,15 @@ fn log_request(
     let entry = AccessLogEntry {
         client,
         user: None,
-        time: now,
-        utc_offset_secs: context.shared.clock.utc_offset_secs(now),
+        // Already in `log_date`; kept so the entry is complete.
+        time: dates.second.unwrap_or(UnixTime(0)),
+        utc_offset_secs: dates.utc_offset_secs,
         request_line: &request_line,
         status: status.as_u16(),
         bytes,
     };
-    context.shared.log.write(access_log::format_line(&entry));
+    let line = access_log::format_line_dated(&entry, &dates.log_date);
+    context.shared.log.write(line);
 }
 
 /// A stream with one already-read byte put back in front.

@@ -30,6 +30,8 @@ use nix::unistd::{Gid, Pid, Uid, User};
 pub struct DaemonArgs {
     pub root: PathBuf,
     pub listen: Option<SocketAddr>,
+    /// The port for LISTEN_IP or the default `[::]` (pveproxy's is [`PORT`]).
+    pub port: u16,
     pub user: String,
     pub node: String,
 }
@@ -159,9 +161,9 @@ async fn bind(args: &DaemonArgs, loaded: &Loaded) -> Result<TokioListener> {
             .with_context(|| format!("cannot listen on {addr}"));
     }
     match &loaded.config.listen_ip {
-        None => Ok(bind_default(&TokioNet, PORT).await?),
+        None => Ok(bind_default(&TokioNet, args.port).await?),
         Some(listen_ip) => {
-            let addr = resolve_listen_ip(listen_ip).await?;
+            let addr = resolve_listen_ip(listen_ip, args.port).await?;
             TokioNet
                 .bind(addr)
                 .await
@@ -172,9 +174,9 @@ async fn bind(args: &DaemonArgs, loaded: &Loaded) -> Result<TokioListener> {
 
 /// LISTEN_IP as a socket address: a zone id becomes the interface's scope id; a host name is
 /// looked up (its first address), as IO::Socket::IP does.
-async fn resolve_listen_ip(listen_ip: &ListenIp) -> Result<SocketAddr> {
+async fn resolve_listen_ip(listen_ip: &ListenIp, port: u16) -> Result<SocketAddr> {
     match listen_ip {
-        ListenIp::Addr { ip, zone: None } => Ok(SocketAddr::new(*ip, PORT)),
+        ListenIp::Addr { ip, zone: None } => Ok(SocketAddr::new(*ip, port)),
         ListenIp::Addr {
             ip: IpAddr::V6(ip),
             zone: Some(zone),
@@ -182,11 +184,11 @@ async fn resolve_listen_ip(listen_ip: &ListenIp) -> Result<SocketAddr> {
             let scope = nix::net::if_::if_nametoindex(zone.as_str())
                 .with_context(|| format!("LISTEN_IP: no network interface '{zone}'"))?;
             Ok(SocketAddr::V6(std::net::SocketAddrV6::new(
-                *ip, PORT, 0, scope,
+                *ip, port, 0, scope,
             )))
         }
         ListenIp::Addr { ip, zone: Some(_) } => bail!("LISTEN_IP: {ip} cannot have a zone id"),
-        ListenIp::Host(host) => tokio::net::lookup_host((host.as_str(), PORT))
+        ListenIp::Host(host) => tokio::net::lookup_host((host.as_str(), port))
             .await
             .with_context(|| format!("LISTEN_IP: cannot resolve '{host}'"))?
             .next()
@@ -418,7 +420,8 @@ mod tests {
             ip: "fe80::1".parse().expect("literal"),
             zone: Some("lo".into()),
         };
-        let SocketAddr::V6(addr) = resolve_listen_ip(&loopback).await.expect("lo exists") else {
+        let SocketAddr::V6(addr) = resolve_listen_ip(&loopback, PORT).await.expect("lo exists")
+        else {
             panic!("an IPv6 address");
         };
         assert_eq!(
@@ -430,13 +433,13 @@ mod tests {
             ip: "fe80::1".parse().expect("literal"),
             zone: Some("nope0".into()),
         };
-        let error = resolve_listen_ip(&missing)
+        let error = resolve_listen_ip(&missing, PORT)
             .await
             .expect_err("no such interface");
         assert_eq!(error.to_string(), "LISTEN_IP: no network interface 'nope0'");
         let host = ListenIp::Host("localhost".into());
         assert!(
-            resolve_listen_ip(&host)
+            resolve_listen_ip(&host, PORT)
                 .await
                 .expect("resolves")
                 .ip()

@@ -80,6 +80,9 @@ struct StartArgs {
     /// Listen on this address instead of LISTEN_IP / [::]:8006.
     #[arg(long, value_name = "ADDR:PORT")]
     listen: Option<std::net::SocketAddr>,
+    /// The port to listen on with LISTEN_IP or the default [::] (ignored with --listen).
+    #[arg(long, value_name = "PORT", default_value_t = daemon::PORT)]
+    port: u16,
     /// The user to run as when started as root.
     #[arg(long, value_name = "NAME", default_value = "www-data")]
     user: String,
@@ -118,6 +121,7 @@ fn run_daemon_command(
             let args = daemon::DaemonArgs {
                 root: args.root.root,
                 listen: args.listen,
+                port: args.port,
                 user: args.user,
                 node: args.node.unwrap_or_else(daemon::default_node_name),
             };

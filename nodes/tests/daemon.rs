@@ -207,3 +207,28 @@ fn nix_is_root() -> bool {
     // Read from /proc to avoid a dev-dependency for one call.
     uids(std::process::id()).first() == Some(&0)
 }
+
+#[test]
+fn listen_ip_binds_only_that_address() {
+    let root = node_root("listen-ip", "LISTEN_IP=127.0.0.1\n");
+    let port = free_port();
+    let mut child = Command::new(PVEPROXY)
+        .args(["start", "--node", "pve1", "--user", "nobody", "--port"])
+        .arg(port.to_string())
+        .arg("--root")
+        .arg(&root)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("pveproxy starts");
+    wait_for(port, REDIRECT);
+    // Bound to the IPv4 address alone: the same port on ::1 is not pveproxy's.
+    let v6 = SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port));
+    assert!(
+        TcpStream::connect_timeout(&v6, Duration::from_secs(2)).is_err(),
+        "::1 is not served"
+    );
+    assert_eq!(pveproxy(&["stop"], &root), "stopped\n");
+    assert!(wait_exit(&mut child).success());
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -41,17 +41,19 @@ pub struct AccessLogEntry<'a> {
 /// client is written `::ffff:a.b.c.d`, as Proxmox's dual-stack socket reports it. See the module
 /// doc for how the request line is escaped.
 pub fn format_line(entry: &AccessLogEntry<'_>) -> String {
+    format_line_dated(entry, &entry.time.access_log_date(entry.utc_offset_secs))
+}
+
+/// [`format_line`] with the date already formatted (`entry.time` and `entry.utc_offset_secs`
+/// are then not read): a busy server formats the date once per second, not once per request.
+pub fn format_line_dated(entry: &AccessLogEntry<'_>, date: &str) -> String {
     let mut line = String::with_capacity(96 + entry.request_line.len());
     let _ = write!(line, "{} - ", client_text(entry.client));
     match entry.user {
         Some(user) if !user.is_empty() => push_escaped(&mut line, user),
         _ => line.push('-'),
     }
-    let _ = write!(
-        line,
-        " [{}] \"",
-        entry.time.access_log_date(entry.utc_offset_secs)
-    );
+    let _ = write!(line, " [{date}] \"");
     push_escaped(&mut line, entry.request_line);
     let _ = write!(line, "\" {} ", entry.status);
     match entry.bytes {
