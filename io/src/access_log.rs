@@ -59,6 +59,17 @@ impl FileLog {
         Self::open_with_flush_interval(path, FLUSH_INTERVAL)
     }
 
+    /// [`FileLog::open`], then gives the file to `owner` (uid, gid) — through the open
+    /// descriptor, never the path, so a symlink planted where the log should be cannot redirect
+    /// root's ownership change (the open itself refuses to follow a symlink).
+    pub fn open_owned(path: &Path, owner: Option<(u32, u32)>) -> io::Result<FileLog> {
+        let log = Self::open(path)?;
+        if let Some((uid, gid)) = owner {
+            std::os::unix::fs::fchown(&*lock(&log.0.file), Some(uid), Some(gid))?;
+        }
+        Ok(log)
+    }
+
     /// [`FileLog::open`] with another interval between the writer thread's flushes (it backs
     /// off to at most [`IDLE_FLUSH_INTERVAL`], or `busy_interval` if longer, while idle).
     pub fn open_with_flush_interval(path: &Path, busy_interval: Duration) -> io::Result<FileLog> {
@@ -125,7 +136,12 @@ impl Shared {
         let mut file = lock(&self.file);
         let reopened =
             if self.reopen.swap(false, Ordering::Relaxed) && !still_open(&self.path, &file) {
-                open_for_append(&self.path).map(|reopened| *file = reopened)
+                open_for_append(&self.path)
+                    .map(|reopened| *file = reopened)
+                    .inspect_err(|_| {
+                        // Keep trying at the next flush: the new file may appear or become writable.
+                        self.reopen.store(true, Ordering::Relaxed);
+                    })
             } else {
                 Ok(())
             };
@@ -152,12 +168,22 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Appends to the regular file at `path`, creating it 0640. A symlink is refused (`O_NOFOLLOW`):
+/// the log's directory belongs to the unprivileged user, who must not be able to point root's
+/// open at another file.
 fn open_for_append(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
+    const O_NOFOLLOW: i32 = 0o400_000; // Linux's value on every architecture corral builds for.
+    let file = OpenOptions::new()
         .create(true)
         .append(true)
         .mode(0o640)
-        .open(path)
+        .custom_flags(O_NOFOLLOW)
+        .open(path)?;
+    if !file.metadata()?.file_type().is_file() {
+        let message = format!("{} is not a regular file", path.display());
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, message));
+    }
+    Ok(file)
 }
 
 /// Whether `path` still names the file we hold. Reopening is only needed after logrotate moved
@@ -224,6 +250,37 @@ mod tests {
             "before\n"
         );
         assert_eq!(std::fs::read_to_string(&path).expect("new"), "after\n");
+    }
+
+    #[test]
+    fn a_symlink_in_place_of_the_log_is_refused() {
+        let dir =
+            std::env::temp_dir().join(format!("corral-access-log-link-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let target = dir.join("secret");
+        std::fs::write(&target, "root's\n").expect("write");
+        let link = dir.join("access.log");
+        std::os::unix::fs::symlink(&target, &link).expect("symlink");
+        assert!(
+            FileLog::open_owned(&link, Some((0, 0))).is_err(),
+            "a planted symlink is not followed"
+        );
+        assert_eq!(std::fs::read_to_string(&target).expect("read"), "root's\n");
+    }
+
+    #[test]
+    fn a_failed_reopen_is_retried() {
+        let (path, log) = temp_log("retry");
+        std::fs::rename(&path, path.with_extension("log.1")).expect("rotate");
+        std::fs::create_dir(&path).expect("a directory blocks the new file");
+        log.reopen();
+        log.write("while blocked\n".into());
+        log.flush();
+        std::fs::remove_dir(&path).expect("unblock");
+        log.write("new\n".into());
+        log.flush();
+        assert_eq!(std::fs::read_to_string(&path).expect("new file"), "new\n");
     }
 
     #[test]

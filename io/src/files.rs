@@ -38,10 +38,10 @@ pub const CONFIG_LEN_MAX: u64 = 1024 * 1024;
 /// A file that could not be read, naming the file.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    // The cause is part of the message, so it is deliberately not also a `#[source]`:
-    // `{:#}` chains would print it twice.
-    #[error("cannot read {}: {source}", path.display())]
-    Io { path: PathBuf, source: io::Error },
+    // The cause is part of the message, so it is deliberately not an error source (thiserror
+    // makes any field named `source` one): `{:#}` chains would print it twice.
+    #[error("cannot read {}: {cause}", path.display())]
+    Io { path: PathBuf, cause: io::Error },
     #[error("{} is larger than {len_max} bytes: not a config file", path.display())]
     TooLarge { path: PathBuf, len_max: u64 },
 }
@@ -50,9 +50,9 @@ pub enum ReadError {
 /// defaults); any other failure (permissions, a directory, more than `len_max` bytes) is an
 /// error, never "missing".
 pub fn read_optional(path: &Path, len_max: u64) -> Result<Option<Vec<u8>>, ReadError> {
-    let io_error = |source| ReadError::Io {
+    let io_error = |cause| ReadError::Io {
         path: path.to_owned(),
-        source,
+        cause,
     };
     let file = match std::fs::File::open(path) {
         Ok(file) => file,

@@ -61,11 +61,12 @@ impl Listener for TokioListener {
 
 /// The address a bind failed on, and why.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot listen on {addr}: {source}")]
+#[error("cannot listen on {addr}: {cause}")]
 pub struct BindError {
     pub addr: SocketAddr,
-    // In the message already; not a `#[source]`, so `{:#}` does not repeat it.
-    pub source: io::Error,
+    // In the message already; not named `source` (which thiserror would make the error's
+    // source), so `{:#}` does not repeat it.
+    pub cause: io::Error,
 }
 
 /// Binds `port` the way Proxmox does without `LISTEN_IP`: `[::]` (dual-stack), falling back to
@@ -78,9 +79,9 @@ pub async fn bind_default<N: Network>(net: &N, port: u16) -> Result<N::Listener,
             let v4 = SocketAddr::from((Ipv4Addr::UNSPECIFIED, port));
             net.bind(v4)
                 .await
-                .map_err(|source| BindError { addr: v4, source })
+                .map_err(|cause| BindError { addr: v4, cause })
         }
-        Err(source) => Err(BindError { addr: v6, source }),
+        Err(cause) => Err(BindError { addr: v6, cause }),
     }
 }
 

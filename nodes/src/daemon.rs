@@ -202,12 +202,13 @@ fn open_access_log(root: &Root, owner: Option<&User>) -> Result<FileLog> {
         .parent()
         .context("the access log path has a directory")?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let log = FileLog::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+    // root:www-data 0640, set on the open file, never through the path.
+    let file_owner = owner.map(|user| (0, user.gid.as_raw()));
+    let log = FileLog::open_owned(&path, file_owner)
+        .with_context(|| format!("cannot open {}", path.display()))?;
     if let Some(user) = owner {
-        // root:www-data 0640 as Proxmox; the directory belongs to the daemon's user so that
-        // logrotate's new file can be created on reopen.
-        nix::unistd::chown(&path, Some(Uid::from_raw(0)), Some(user.gid))
-            .with_context(|| format!("cannot set the owner of {}", path.display()))?;
+        // The directory belongs to the daemon's user, so the file logrotate moves away can be
+        // created anew on reopen (opens refuse symlinks, so this gives no power over root).
         nix::unistd::chown(dir, Some(user.uid), Some(user.gid))
             .with_context(|| format!("cannot set the owner of {}", dir.display()))?;
     }
