@@ -12,6 +12,7 @@
 //! (SIGTERM); `run` returns once in-flight requests finished or [`SHUTDOWN_GRACE`] passed.
 
 use std::cell::RefCell;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -263,7 +264,7 @@ async fn serve_connection<S>(
     let Ok(Ok(1)) = read else { return };
     let stream = Prefixed {
         first: Some(first[0]),
-        inner: stream,
+        inner: WriteTimeout::new(stream),
     };
     let context = Rc::new(RequestContext {
         peer,
@@ -537,6 +538,87 @@ fn log_request(
     };
     let line = access_log::format_line_dated(&entry, &dates.log_date);
     context.shared.log.write(line);
+}
+
+/// Fails a write or flush that makes no progress for [`core_http::IDLE_TIMEOUT`]: a client that
+/// stops reading its replies would otherwise hold its connection, and a connection slot, for
+/// ever (Proxmox's 5 s inactivity timeout covers writes too). Reads are bounded elsewhere (the
+/// header read timeout and the per-chunk body timeout).
+struct WriteTimeout<S> {
+    inner: S,
+    /// Armed while a write is pending; disarmed by any progress.
+    stalled_since: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> WriteTimeout<S> {
+    fn new(inner: S) -> Self {
+        WriteTimeout {
+            inner,
+            stalled_since: None,
+        }
+    }
+
+    /// Called when the inner write is pending: `Ready(Err)` once it has been for too long.
+    fn poll_stall(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Error> {
+        let deadline = self
+            .stalled_since
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(core_http::IDLE_TIMEOUT)));
+        match deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => {
+                let message = "the client read nothing for the idle timeout";
+                Poll::Ready(std::io::Error::new(std::io::ErrorKind::TimedOut, message))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn progress<T>(
+        &mut self,
+        result: Poll<std::io::Result<T>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<std::io::Result<T>> {
+        match result {
+            Poll::Pending => self.poll_stall(cx).map(Err),
+            done => {
+                self.stalled_since = None;
+                done
+            }
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for WriteTimeout<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for WriteTimeout<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = &mut *self;
+        let result = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.progress(result, cx)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = &mut *self;
+        let result = Pin::new(&mut this.inner).poll_flush(cx);
+        this.progress(result, cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = &mut *self;
+        let result = Pin::new(&mut this.inner).poll_shutdown(cx);
+        this.progress(result, cx)
+    }
 }
 
 /// A stream with one already-read byte put back in front.

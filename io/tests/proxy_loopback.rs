@@ -1080,6 +1080,55 @@ fn idle_keep_alive_connection_is_closed_after_5_s() {
     });
 }
 
+/// A client that sends requests but never reads the replies: once the server's writes block,
+/// it gives up after the idle timeout instead of holding the connection for ever (Proxmox's
+/// inactivity timeout covers writes too). Runs alongside the other 5 s tests.
+#[test]
+fn a_client_that_never_reads_is_dropped_after_5_s() {
+    run(async {
+        let server = start(settings_with("")).await;
+        let stream = tls_connect_with(server.addr, client_config(BOTH, false))
+            .await
+            .expect("TLS handshake");
+        let (mut reader, mut writer) = tokio::io::split(stream);
+        // Far more replies (~30 MB) than the socket buffers between the two can hold.
+        const REQUESTS: usize = 100_000;
+        let request = get(VERSION_PATH);
+        let writing = tokio::task::spawn_local(async move {
+            for _ in 0..REQUESTS {
+                if writer.write_all(request.as_bytes()).await.is_err() {
+                    break;
+                }
+            }
+        });
+        tokio::time::sleep(Duration::from_secs(7)).await;
+        let mut replies = Vec::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        let drained = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                match reader.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => replies.extend_from_slice(&buf[..n]),
+                }
+            }
+        })
+        .await;
+        writing.abort();
+        assert!(
+            drained.is_ok(),
+            "the server kept the stalled connection open"
+        );
+        let served = replies
+            .windows(15)
+            .filter(|w| w == b"HTTP/1.1 200 OK")
+            .count();
+        assert!(
+            served < REQUESTS,
+            "the server gave up before serving everything ({served})"
+        );
+    });
+}
+
 /// Proxmox's idle timer also runs while a request body is read, so a client announcing a body
 /// and never sending it is dropped after 5 s (it runs alongside the idle keep-alive test, so the
 /// file still waits about 5 s in all).
