@@ -79,6 +79,8 @@ struct Shared {
     log: Rc<dyn AccessLog>,
     shutdown: watch::Sender<bool>,
     dates: RefCell<Rc<Dates>>,
+    /// When the settings were last replaced (monotonic, so virtual in the simulator).
+    reloaded_at: std::cell::Cell<Option<tokio::time::Instant>>,
 }
 
 /// The date texts of one second: they change once a second, requests come thousands of times.
@@ -115,9 +117,11 @@ impl Shared {
 pub struct ProxyHandle(Rc<Shared>);
 
 impl ProxyHandle {
-    /// New connections use `settings` from now on; established ones are left alone.
+    /// New connections use `settings` from now on; established ones keep theirs for
+    /// [`RELOAD_GRACE`], then close after their next reply.
     pub fn reload(&self, settings: ProxySettings) {
         *self.0.settings.borrow_mut() = Rc::new(settings);
+        self.0.reloaded_at.set(Some(tokio::time::Instant::now()));
     }
 
     /// The settings new connections get.
@@ -162,6 +166,7 @@ where
             log,
             shutdown,
             dates: RefCell::default(),
+            reloaded_at: std::cell::Cell::new(None),
         });
         let connections = Arc::new(Semaphore::new(CONNECTIONS_MAX));
         ProxyServer {
@@ -270,6 +275,7 @@ async fn serve_connection<S>(
         peer,
         settings: Rc::clone(&settings),
         shared: Rc::clone(&shared),
+        served: std::cell::Cell::new(0),
     });
     if !core_http::looks_like_tls(first[0]) {
         serve_plain_redirect(stream, context).await;
@@ -353,6 +359,34 @@ struct RequestContext {
     peer: SocketAddr,
     settings: Rc<ProxySettings>,
     shared: Rc<Shared>,
+    /// Requests answered on this connection so far.
+    served: std::cell::Cell<u32>,
+}
+
+/// Proxmox serves at most this many requests on one keep-alive connection.
+pub const KEEP_ALIVE_REQUESTS_MAX: u32 = 100;
+
+/// How long connections admitted before a reload keep being served (Proxmox sends its old
+/// workers TERM about 5 s after a reload).
+pub const RELOAD_GRACE: Duration = Duration::from_secs(5);
+
+impl RequestContext {
+    /// Whether the reply now being sent must be the connection's last: the keep-alive budget is
+    /// spent, or a reload replaced the settings the connection was admitted under (Proxmox's old
+    /// workers stop after a reload, so a newly denied peer keeps no connection alive).
+    fn last_on_connection(&self) -> bool {
+        let served = self.served.get().saturating_add(1);
+        self.served.set(served);
+        served >= KEEP_ALIVE_REQUESTS_MAX || self.outlived_a_reload()
+    }
+
+    /// Proxmox's old workers keep serving for about [`RELOAD_GRACE`] after a reload, then stop:
+    /// a connection admitted under replaced settings stays usable that long, then closes.
+    fn outlived_a_reload(&self) -> bool {
+        let replaced = !Rc::ptr_eq(&self.settings, &self.shared.settings.borrow());
+        let reloaded_at = self.shared.reloaded_at.get();
+        replaced && reloaded_at.is_some_and(|at| at.elapsed() >= RELOAD_GRACE)
+    }
 }
 
 async fn handle_request(
@@ -388,7 +422,11 @@ async fn handle_request(
         reply.compressible,
     );
     let status = reply.status;
-    let response = build_response(reply, &dates, encoding, context.settings.compression);
+    let mut response = build_response(reply, &dates, encoding, context.settings.compression);
+    if context.last_on_connection() {
+        let close = HeaderValue::from_static("close");
+        response.headers_mut().insert(header::CONNECTION, close);
+    }
     log_request(
         &context,
         &parts,

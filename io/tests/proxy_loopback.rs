@@ -1080,6 +1080,58 @@ fn idle_keep_alive_connection_is_closed_after_5_s() {
     });
 }
 
+/// A connection admitted under settings a reload replaced is served for the reload grace
+/// (5 s, as Proxmox's old workers), then closed after its next reply: a peer the new ACL denies
+/// keeps nothing open for long. Runs alongside the other 5 s tests.
+#[test]
+fn a_reload_ends_keep_alive_connections_admitted_under_the_old_settings() {
+    run(async {
+        let server = start(settings_with("")).await;
+        let mut conn = tls_connect(server.addr).await;
+        let first = conn.request(&get(VERSION_PATH)).await;
+        assert_eq!(first.status, 200);
+        assert_eq!(
+            first.header("connection"),
+            None,
+            "kept alive before the reload"
+        );
+        let reloaded = tokio::time::Instant::now();
+        server.handle.reload(settings_with("DENY_FROM=127.0.0.1\n"));
+        // Well inside the grace, the connection is served and kept; one request a second also
+        // keeps it from the 5 s idle timeout.
+        for _ in 0..4 {
+            let reply = conn.request(&get(VERSION_PATH)).await;
+            assert_eq!((reply.status, reply.header("connection")), (200, None));
+            tokio::time::sleep(Duration::from_millis(900)).await;
+        }
+        let grace = corral_io::proxy::RELOAD_GRACE;
+        tokio::time::sleep_until(reloaded + grace + Duration::from_millis(200)).await;
+        let last = conn.request(&get(VERSION_PATH)).await;
+        assert_eq!(last.status, 200);
+        assert_eq!(last.header("connection"), Some("close"));
+        assert!(
+            conn.closes_within(Duration::from_secs(2)).await,
+            "closed after that reply"
+        );
+    });
+}
+
+/// Proxmox serves at most 100 requests on one keep-alive connection.
+#[test]
+fn a_keep_alive_connection_serves_at_most_100_requests() {
+    run(async {
+        let server = start(settings_with("")).await;
+        let mut conn = tls_connect(server.addr).await;
+        for n in 1..100 {
+            let reply = conn.request(&get(VERSION_PATH)).await;
+            assert_eq!(reply.header("connection"), None, "request {n}");
+        }
+        let hundredth = conn.request(&get(VERSION_PATH)).await;
+        assert_eq!(hundredth.header("connection"), Some("close"));
+        assert!(conn.closes_within(Duration::from_secs(2)).await);
+    });
+}
+
 /// A client that sends requests but never reads the replies: once the server's writes block,
 /// it gives up after the idle timeout instead of holding the connection for ever (Proxmox's
 /// inactivity timeout covers writes too). Runs alongside the other 5 s tests.
