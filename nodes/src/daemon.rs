@@ -331,14 +331,31 @@ impl Account {
     }
 
     /// Runs `f` with the account's effective ids (and back to root after).
+    /// Runs `f` with the account's effective ids and supplementary groups — exactly the rights
+    /// it will have after [`Account::drop_for_good`] — then returns to root's.
     fn as_effective<T>(&self, f: impl FnOnce() -> T) -> Result<T> {
         let Some(user) = &self.0 else { return Ok(f()) };
+        let root_groups =
+            nix::unistd::getgroups().context("cannot read the supplementary groups")?;
+        let root_gid = nix::unistd::getegid();
+        nix::unistd::setgroups(&self.groups()?).context("cannot set supplementary groups")?;
         nix::unistd::setegid(user.gid).context("cannot switch the effective group")?;
         nix::unistd::seteuid(user.uid).context("cannot switch the effective user")?;
         let result = f();
         nix::unistd::seteuid(Uid::from_raw(0)).context("cannot switch back to root")?;
-        nix::unistd::setegid(Gid::from_raw(0)).context("cannot switch back to root's group")?;
+        nix::unistd::setegid(root_gid).context("cannot switch back to root's group")?;
+        nix::unistd::setgroups(&root_groups).context("cannot restore root's groups")?;
         Ok(result)
+    }
+
+    /// The account's supplementary groups, as `initgroups` will set them.
+    fn groups(&self) -> Result<Vec<Gid>> {
+        let Some(user) = &self.0 else {
+            return Ok(Vec::new());
+        };
+        let name =
+            std::ffi::CString::new(user.name.as_str()).context("user name has a NUL byte")?;
+        nix::unistd::getgrouplist(&name, user.gid).context("cannot list the user's groups")
     }
 
     /// Becomes the account for good: groups, gid, uid; then checks root cannot be regained.

@@ -232,3 +232,41 @@ fn listen_ip_binds_only_that_address() {
     assert!(wait_exit(&mut child).success());
     let _ = std::fs::remove_dir_all(&root);
 }
+
+#[test]
+fn a_key_the_unprivileged_user_cannot_read_stops_the_start() {
+    if !nix_is_root() {
+        return; // Without root there is no other user to fail for.
+    }
+    let root = node_root("unreadable", "");
+    let key = root.join("etc/pve/nodes/pve1/pve-ssl.key");
+    // root:root 0640 — readable by root and root's group only, as a key mistakenly left.
+    let status = Command::new("chmod")
+        .arg("640")
+        .arg(&key)
+        .status()
+        .expect("chmod runs");
+    assert!(status.success());
+    let output = Command::new(PVEPROXY)
+        .args([
+            "start",
+            "--node",
+            "pve1",
+            "--user",
+            "nobody",
+            "--listen",
+            "127.0.0.1:0",
+            "--root",
+        ])
+        .arg(&root)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let expected = format!(
+        "cannot read {}: Permission denied (os error 13)\n",
+        key.display()
+    );
+    assert!(stderr.ends_with(&expected), "{stderr}");
+    let _ = std::fs::remove_dir_all(&root);
+}
