@@ -303,12 +303,17 @@ where
     serve_http(TokioIo::new(stream), service, &shared).await;
 }
 
-/// The redirect for a plain-HTTP request, logged like any reply; `None` without a Host.
+/// The redirect for a plain-HTTP request (or the request's rejection), logged like any reply;
+/// `None` without a Host.
 fn redirect(request: Request<Incoming>, context: &RequestContext) -> Option<Response<Full<Bytes>>> {
     let (parts, _body) = request.into_parts();
     let host = parts.headers.get(header::HOST).map(HeaderValue::as_bytes);
     let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let reply = plain_http_redirect(&parts.method, host, target)?;
+    // Proxmox checks the request (method, transfer encoding, …) before it decides to redirect.
+    let reply = match check_head(&parts) {
+        Err(rejection) => rejection.reply(),
+        Ok(()) => plain_http_redirect(&parts.method, host, target)?,
+    };
     let dates = context.shared.dates();
     let status = reply.status;
     let response = build_response(reply, &dates, None, false);

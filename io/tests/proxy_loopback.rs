@@ -1080,6 +1080,21 @@ fn idle_keep_alive_connection_is_closed_after_5_s() {
     });
 }
 
+/// Plain HTTP on the TLS port is checked like any request before the redirect: HEAD gets 501.
+#[test]
+fn plain_http_head_is_refused_before_any_redirect() {
+    run(async {
+        let server = start(settings_with("")).await;
+        let tcp = TcpStream::connect(server.addr).await.expect("connects");
+        let mut conn = Conn::new(tcp);
+        let reply = conn
+            .request("HEAD /x HTTP/1.1\r\nHost: h:8006\r\n\r\n")
+            .await;
+        assert_eq!(reply.status, 501);
+        assert_eq!(reply.reason, "method 'HEAD' not available");
+    });
+}
+
 /// A connection admitted under settings a reload replaced is served for the reload grace
 /// (5 s, as Proxmox's old workers), then closed after its next reply: a peer the new ACL denies
 /// keeps nothing open for long. Runs alongside the other 5 s tests.
