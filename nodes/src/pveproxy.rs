@@ -1,7 +1,5 @@
-//! `pveproxy` command line.
-//!
-//! Now: `check-config` and `check-access`, which need neither root nor a running daemon. The
-//! daemon subcommands (`start`, `stop`, `restart`, `status`) arrive with the HTTPS listener.
+//! `pveproxy` command line: the daemon (`start`, `stop`, `restart`, `status`) and the commands
+//! that read `/etc/default/pveproxy` without starting anything (`check-config`, `check-access`).
 
 use std::ffi::OsString;
 use std::io::Write;

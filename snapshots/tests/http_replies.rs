@@ -1,7 +1,9 @@
-//! What pveproxy's HTTP layer answers, as a client would see it on the wire: status line,
-//! headers, body. Requests go through core's decisions in io's order (limits, routing, render);
-//! the headers io adds are shown as core describes them (common headers at a fixed time,
-//! Content-Type, Content-Length, Connection: close for statuses that close).
+//! What pveproxy's HTTP layer decides to answer: status line, headers, body, as core renders
+//! them. Requests go through core's decisions in io's order (limits, routing, render), and the
+//! headers io derives from core are shown too (common headers at a fixed time, Content-Type,
+//! Content-Length, Connection: close for statuses that close). Not shown, because io adds them
+//! per connection: `Vary: Accept-Encoding`, compression, and the keep-alive limits — those are
+//! covered on real sockets by `io/tests/proxy_loopback.rs`.
 //!
 //! Review changes with `cargo insta review` (or `INSTA_UPDATE=always cargo test -p
 //! corral-snapshots --test http_replies` and `git diff`).
@@ -28,7 +30,7 @@ fn version_info() -> VersionInfo {
     }
 }
 
-/// A reply as it goes on the wire (HTTP/1.1, header names as hyper writes them).
+/// A reply written out as HTTP/1.1 (header names as hyper writes them).
 fn wire(reply: &Reply) -> String {
     let mut out = format!("HTTP/1.1 {} {}\n", reply.status.as_u16(), reply.reason);
     let mut headers: Vec<(String, String)> = common_headers(NOW)
