@@ -25,10 +25,6 @@ impl Root {
     pub fn path(&self, absolute: &str) -> PathBuf {
         self.0.join(absolute.trim_start_matches('/'))
     }
-
-    pub fn dir(&self) -> &Path {
-        &self.0
-    }
 }
 
 /// The largest config file read. `/etc/default/pveproxy` is a few hundred bytes; the bound keeps

@@ -231,8 +231,8 @@ where
     ) {
         let settings = Rc::clone(&self.shared.settings.borrow());
         if settings.acl.decide(peer.ip()) == Access::Deny {
-            let now = self.shared.clock.now();
-            let offset = self.shared.clock.utc_offset_secs(now);
+            let dates = self.shared.dates();
+            let (now, offset) = (dates.second.unwrap_or(UnixTime(0)), dates.utc_offset_secs);
             self.shared
                 .log
                 .write(access_log::denied_line(peer.ip(), now, offset));
@@ -447,7 +447,11 @@ async fn handle_request(
 enum BodyError {
     #[error("for data too large")]
     TooLarge,
-    #[error("no body data for {:?}", core_http::IDLE_TIMEOUT)]
+    #[error(
+        "the body stalled (a chunk took over {:?}, or all of it over {:?})",
+        core_http::IDLE_TIMEOUT,
+        BODY_TIME_MAX
+    )]
     Stalled,
     #[error("the client broke off the body: {0}")]
     Transport(hyper::Error),
@@ -457,7 +461,18 @@ enum BodyError {
 /// this also bounds a client that sends more than it announced). Each chunk must arrive within
 /// the idle timeout: Proxmox's 5 s timer runs until the request is complete, and without it a
 /// client that stops mid-body would hold its connection slot forever.
-async fn read_body(mut body: Incoming) -> Result<Bytes, BodyError> {
+async fn read_body(body: Incoming) -> Result<Bytes, BodyError> {
+    // The per-chunk timeout alone would let a client trickle a byte every few seconds for
+    // weeks; a whole body (at most 512 KiB) gets this long.
+    tokio::time::timeout(BODY_TIME_MAX, read_body_chunks(body))
+        .await
+        .unwrap_or(Err(BodyError::Stalled))
+}
+
+/// How long a whole request body may take to arrive (512 KiB at under 9 KB/s).
+pub const BODY_TIME_MAX: Duration = Duration::from_secs(60);
+
+async fn read_body_chunks(mut body: Incoming) -> Result<Bytes, BodyError> {
     use hyper::body::Body as _;
     let limit = usize::try_from(core_http::BODY_LEN_MAX).unwrap_or(usize::MAX);
     let mut collected = Vec::new();
