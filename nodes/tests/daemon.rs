@@ -57,16 +57,36 @@ fn free_port() -> u16 {
     listener.local_addr().expect("bound").port()
 }
 
-fn start(root: &Path, port: u16) -> Child {
-    Command::new(PVEPROXY)
-        .args(["start", "--node", "pve1", "--user", "nobody", "--listen"])
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--root")
-        .arg(root)
+/// `pveproxy start` for node pve1 under `root` as `nobody`, with `listen_args` choosing where.
+fn start_command(root: &Path, listen_args: &[&str]) -> Command {
+    let mut command = Command::new(PVEPROXY);
+    command.args(["start", "--node", "pve1", "--user", "nobody"]);
+    command.args(listen_args).arg("--root").arg(root);
+    command
+}
+
+fn spawn(mut command: Command) -> Child {
+    command
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("pveproxy starts")
+}
+
+fn start(root: &Path, port: u16) -> Child {
+    spawn(start_command(
+        root,
+        &["--listen", &format!("127.0.0.1:{port}")],
+    ))
+}
+
+/// A start that must fail: exit 1, and what it said on stderr.
+fn failed_start_stderr(root: &Path) -> String {
+    let output = start_command(root, &["--listen", "127.0.0.1:0"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 fn pveproxy(args: &[&str], root: &Path) -> String {
@@ -180,22 +200,7 @@ fn the_daemon_serves_unprivileged_reloads_safely_and_stops_cleanly() {
 fn a_bad_certificate_stops_the_start_with_a_clear_message() {
     let root = node_root("badkey", "");
     std::fs::write(root.join("etc/pve/nodes/pve1/pve-ssl.key"), "not a key\n").expect("write");
-    let output = Command::new(PVEPROXY)
-        .args([
-            "start",
-            "--node",
-            "pve1",
-            "--user",
-            "nobody",
-            "--listen",
-            "127.0.0.1:0",
-            "--root",
-        ])
-        .arg(&root)
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = failed_start_stderr(&root);
     assert!(
         stderr.contains("pve-ssl.key: no PEM private key in the file"),
         "{stderr}"
@@ -212,15 +217,7 @@ fn nix_is_root() -> bool {
 fn listen_ip_binds_only_that_address() {
     let root = node_root("listen-ip", "LISTEN_IP=127.0.0.1\n");
     let port = free_port();
-    let mut child = Command::new(PVEPROXY)
-        .args(["start", "--node", "pve1", "--user", "nobody", "--port"])
-        .arg(port.to_string())
-        .arg("--root")
-        .arg(&root)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("pveproxy starts");
+    let mut child = spawn(start_command(&root, &["--port", &port.to_string()]));
     wait_for(port, REDIRECT);
     // Bound to the IPv4 address alone: the same port on ::1 is not pveproxy's.
     let v6 = SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port));
@@ -247,22 +244,7 @@ fn a_key_the_unprivileged_user_cannot_read_stops_the_start() {
         .status()
         .expect("chmod runs");
     assert!(status.success());
-    let output = Command::new(PVEPROXY)
-        .args([
-            "start",
-            "--node",
-            "pve1",
-            "--user",
-            "nobody",
-            "--listen",
-            "127.0.0.1:0",
-            "--root",
-        ])
-        .arg(&root)
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = failed_start_stderr(&root);
     let expected = format!(
         "cannot read {}: Permission denied (os error 13)\n",
         key.display()
