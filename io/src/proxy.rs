@@ -23,7 +23,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use corral_core::acl::{Access, AddrList, HostAcl};
 use corral_core::http::access_log::{self, AccessLogEntry};
-use corral_core::http::api::{self, Endpoint, Target, VersionInfo};
+use corral_core::http::api::{self, VersionInfo};
 use corral_core::http::compress::choose_encoding;
 use corral_core::http::limits::check_head;
 use corral_core::http::redirect::plain_http_redirect;
@@ -402,7 +402,10 @@ async fn handle_request(
     let reply = match check_head(&parts) {
         Err(rejection) => rejection.reply(),
         Ok(()) => match read_body(body).await {
-            Ok(_body) => dispatch(&parts, &context.shared.node),
+            Ok(_body) => {
+                let node = &context.shared.node;
+                api::answer(&parts.method, parts.uri.path(), &node.name, &node.version)
+            }
             Err(BodyError::TooLarge) => {
                 api::generic_error(http::StatusCode::NOT_IMPLEMENTED, "for data too large")
             }
@@ -497,24 +500,6 @@ async fn read_body_chunks(mut body: Incoming) -> Result<Bytes, BodyError> {
 #[derive(Debug, thiserror::Error)]
 #[error("request aborted: {0}")]
 struct Aborted(BodyError);
-
-fn dispatch(parts: &http::request::Parts, node: &NodeInfo) -> Reply {
-    match api::route(&parts.method, parts.uri.path()) {
-        Ok(Target::Index) => api::index_page(&node.name),
-        Ok(Target::Api {
-            format,
-            endpoint: Endpoint::Version,
-        }) => api::render(format, Ok(api::version_data(&node.version))),
-        Err(api::RouteError {
-            format: Some(format),
-            error,
-        }) => api::render(format, Err(error)),
-        Err(api::RouteError {
-            format: None,
-            error,
-        }) => api::generic_error(error.status, &error.message),
-    }
-}
 
 /// Status, reason, Proxmox's common headers, the body (compressed when chosen) and
 /// `Connection: close` for every status >= 400.

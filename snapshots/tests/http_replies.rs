@@ -12,10 +12,11 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 use corral_core::http::access_log::{self, AccessLogEntry};
+use corral_core::http::api::answer;
 use corral_core::http::http::{Method, Request, StatusCode, Version, header};
 use corral_core::http::{
-    ApiError, Endpoint, Format, Reply, Target, VersionInfo, check_head, closes_connection,
-    common_headers, index_page, plain_http_redirect, render, route, version_data,
+    ApiError, Format, Reply, VersionInfo, check_head, closes_connection, common_headers,
+    plain_http_redirect, render,
 };
 use corral_core::time::UnixTime;
 
@@ -78,14 +79,7 @@ fn serve(method: &str, target: &str, headers: &[(&str, &str)], version: Version)
     if let Err(rejection) = check_head(&parts) {
         return rejection.reply();
     }
-    match route(&parts.method, parts.uri.path()) {
-        Ok(Target::Index) => index_page("pve1"),
-        Ok(Target::Api {
-            format,
-            endpoint: Endpoint::Version,
-        }) => render(format, Ok(version_data(&version_info()))),
-        Err(error) => error.reply(),
-    }
+    answer(&parts.method, parts.uri.path(), "pve1", &version_info())
 }
 
 /// The request as a client writes it, then the reply.

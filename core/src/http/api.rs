@@ -90,6 +90,19 @@ impl RouteError {
     }
 }
 
+/// The reply to a request that passed the head checks: routing, then the handler. The one place
+/// that maps targets to handlers (io serves with it; the reply snapshots show it).
+pub fn answer(method: &Method, path: &str, node: &str, version: &VersionInfo) -> Reply {
+    match route(method, path) {
+        Ok(Target::Index) => index_page(node),
+        Ok(Target::Api {
+            format,
+            endpoint: Endpoint::Version,
+        }) => render(format, Ok(version_data(version))),
+        Err(error) => error.reply(),
+    }
+}
+
 /// Routes a request: `/` (GET) -> Index; `/api2/<format>/<path>` with format `[a-z][a-z0-9]+`;
 /// missing format -> 501 "no such uri"; unknown format -> 501 "no formatter for uri"; no handler
 /// -> 501 "Method 'GET /x' not implemented" (never 404). Other paths: 500 "no such file" (generic
