@@ -78,15 +78,16 @@ struct Shared {
     clock: Arc<dyn WallClock>,
     log: Rc<dyn AccessLog>,
     shutdown: watch::Sender<bool>,
-    dates: RefCell<Rc<Dates>>,
+    /// `None` until the first request.
+    dates: RefCell<Option<Rc<Dates>>>,
     /// When the settings were last replaced (monotonic, so virtual in the simulator).
     reloaded_at: std::cell::Cell<Option<tokio::time::Instant>>,
 }
 
 /// The date texts of one second: they change once a second, requests come thousands of times.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Dates {
-    second: Option<UnixTime>,
+    second: UnixTime,
     utc_offset_secs: i32,
     /// Cache-Control, Date, Pragma, Server, Expires.
     common_headers: Vec<(http::HeaderName, HeaderValue)>,
@@ -99,16 +100,20 @@ impl Shared {
     fn dates(&self) -> Rc<Dates> {
         let now = self.clock.now();
         let mut cached = self.dates.borrow_mut();
-        if cached.second != Some(now) {
-            let offset = self.clock.utc_offset_secs(now);
-            *cached = Rc::new(Dates {
-                second: Some(now),
-                utc_offset_secs: offset,
-                common_headers: core_http::common_headers(now),
-                log_date: now.access_log_date(offset),
-            });
+        match &*cached {
+            Some(dates) if dates.second == now => Rc::clone(dates),
+            _ => {
+                let offset = self.clock.utc_offset_secs(now);
+                let dates = Rc::new(Dates {
+                    second: now,
+                    utc_offset_secs: offset,
+                    common_headers: core_http::common_headers(now),
+                    log_date: now.access_log_date(offset),
+                });
+                *cached = Some(Rc::clone(&dates));
+                dates
+            }
         }
-        Rc::clone(&cached)
     }
 }
 
@@ -232,10 +237,9 @@ where
         let settings = Rc::clone(&self.shared.settings.borrow());
         if settings.acl.decide(peer.ip()) == Access::Deny {
             let dates = self.shared.dates();
-            let (now, offset) = (dates.second.unwrap_or(UnixTime(0)), dates.utc_offset_secs);
-            self.shared
-                .log
-                .write(access_log::denied_line(peer.ip(), now, offset));
+            let entry = access_log::denied_entry(peer.ip(), dates.second, dates.utc_offset_secs);
+            let line = access_log::format_line_dated(&entry, &dates.log_date);
+            self.shared.log.write(line);
             drop(stream);
             return;
         }
@@ -573,7 +577,7 @@ fn log_request(
         client,
         user: None,
         // Already in `log_date`; kept so the entry is complete.
-        time: dates.second.unwrap_or(UnixTime(0)),
+        time: dates.second,
         utc_offset_secs: dates.utc_offset_secs,
         request_line: &request_line,
         status: status.as_u16(),

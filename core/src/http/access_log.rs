@@ -95,7 +95,13 @@ pub fn client_for_log(peer: IpAddr, header: Option<&[u8]>, allowed: Option<&Addr
 
 /// The line for a denied connection: request line "-", status 403, bytes "-".
 pub fn denied_line(peer: IpAddr, time: UnixTime, utc_offset_secs: i32) -> String {
-    format_line(&AccessLogEntry {
+    format_line(&denied_entry(peer, time, utc_offset_secs))
+}
+
+/// The entry [`denied_line`] writes, for callers that format the date themselves
+/// ([`format_line_dated`]).
+pub fn denied_entry(peer: IpAddr, time: UnixTime, utc_offset_secs: i32) -> AccessLogEntry<'static> {
+    AccessLogEntry {
         client: peer,
         user: None,
         time,
@@ -103,7 +109,7 @@ pub fn denied_line(peer: IpAddr, time: UnixTime, utc_offset_secs: i32) -> String
         request_line: "-",
         status: 403,
         bytes: None,
-    })
+    }
 }
 
 fn client_text(client: IpAddr) -> String {
