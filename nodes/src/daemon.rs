@@ -123,9 +123,7 @@ async fn serve(args: &DaemonArgs) -> Result<()> {
         args.node,
         loaded.cert.cert
     );
-    for diagnostic in &loaded.report.diagnostics {
-        tracing::warn!("{}", diagnostic.located(proxy_settings::CONFIG_PATH));
-    }
+    log_diagnostics(&loaded);
     let signals = tokio::task::spawn_local(handle_signals(
         handle,
         args.clone(),
@@ -150,6 +148,13 @@ async fn serve(args: &DaemonArgs) -> Result<()> {
 
 fn load(root: &Root, node: &str, clock: &Arc<dyn WallClock>) -> Result<Loaded> {
     proxy_settings::load(&RealFiles, root, node, Arc::clone(clock)).map_err(anyhow::Error::from)
+}
+
+/// The config's warnings and notes (a loaded config has no errors), at start and on reload.
+fn log_diagnostics(loaded: &Loaded) {
+    for diagnostic in &loaded.report.diagnostics {
+        tracing::warn!("{}", diagnostic.located(proxy_settings::CONFIG_PATH));
+    }
 }
 
 /// `--listen` wins; else LISTEN_IP; else `[::]` with the IPv4 fallback.
@@ -296,9 +301,7 @@ fn reload(
                     "LISTEN_IP changed: it takes effect only after a restart (systemctl restart pveproxy)"
                 );
             }
-            for diagnostic in &loaded.report.diagnostics {
-                tracing::warn!("{}", diagnostic.located(proxy_settings::CONFIG_PATH));
-            }
+            log_diagnostics(&loaded);
             handle.reload(loaded.settings);
             tracing::info!(
                 "reloaded configuration and certificate {}",
