@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use corral_core::config::ListenIp;
+use corral_core::config::{ConfigReport, ListenIp};
 use corral_core::http::api::VersionInfo;
 use corral_io::access_log::FileLog;
 use corral_io::clock::{SystemClock, WallClock};
@@ -123,7 +123,7 @@ async fn serve(args: &DaemonArgs) -> Result<()> {
         args.node,
         loaded.cert.cert
     );
-    log_diagnostics(&loaded);
+    log_diagnostics(&loaded.report);
     let signals = tokio::task::spawn_local(handle_signals(
         handle,
         args.clone(),
@@ -151,8 +151,8 @@ fn load(root: &Root, node: &str, clock: &Arc<dyn WallClock>) -> Result<Loaded> {
 }
 
 /// The config's warnings and notes (a loaded config has no errors), at start and on reload.
-fn log_diagnostics(loaded: &Loaded) {
-    for diagnostic in &loaded.report.diagnostics {
+fn log_diagnostics(report: &ConfigReport) {
+    for diagnostic in &report.diagnostics {
         tracing::warn!("{}", diagnostic.located(proxy_settings::CONFIG_PATH));
     }
 }
@@ -301,7 +301,7 @@ fn reload(
                     "LISTEN_IP changed: it takes effect only after a restart (systemctl restart pveproxy)"
                 );
             }
-            log_diagnostics(&loaded);
+            log_diagnostics(&loaded.report);
             handle.reload(loaded.settings);
             tracing::info!(
                 "reloaded configuration and certificate {}",
