@@ -9,13 +9,22 @@
 //!   out, and documents on its type how to drive it.
 //!
 //! Modules:
+//! - [`access`]: users, tokens, groups, roles, pools and ACLs (`user.cfg`); permission checks.
+//! - [`api`]: the API method table and the routing decision (authenticate, find, check,
+//!   forward or run).
+//! - [`auth`]: Proxmox-compatible tickets, CSRF tokens and request credentials.
 //! - [`acl`]: host-based access control (`ALLOW_FROM`, `DENY_FROM`, `POLICY`) with Proxmox's
 //!   Net::IP entry syntax and 4×2 decision table.
 //! - [`config`]: `/etc/default/pveproxy` in the shell-assignment syntax Proxmox users write.
 //! - [`tls`]: the TLS policy (suites, order, versions) derived from that file.
+//! - [`password`]: `pve`-realm password hashes (SHA-crypt `$5$`/`$6$`, libxcrypt-exact).
 
+pub mod access;
 pub mod acl;
+pub mod api;
+pub mod auth;
 pub mod config;
 pub mod http;
+pub mod password;
 pub mod time;
 pub mod tls;

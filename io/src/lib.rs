@@ -4,12 +4,19 @@
 //! clock and file access are seams (traits), so the same code runs on real sockets and inside the
 //! turmoil simulator.
 
+pub mod access;
 pub mod access_log;
+pub mod api;
+pub mod authkey;
 pub mod certs;
 pub mod clock;
 pub mod compress;
 pub mod files;
+pub mod forward;
+pub mod login;
 pub mod net;
+pub mod pam;
+pub mod password;
 pub mod proxy;
 pub mod proxy_settings;
 pub mod tls;

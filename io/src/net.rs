@@ -59,6 +59,32 @@ impl Listener for TokioListener {
     }
 }
 
+/// A connected byte stream, whatever network it runs on.
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + 'static {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + 'static> Stream for T {}
+
+/// An outgoing connection, boxed so the forwarding client need not be generic.
+pub type BoxStream = Box<dyn Stream>;
+
+/// A future on the server's single thread.
+pub type LocalFuture<T> = std::pin::Pin<Box<dyn Future<Output = T>>>;
+
+/// Opens outgoing connections (pveproxy to pvedaemon, later to other nodes).
+pub trait Connector: std::fmt::Debug + 'static {
+    fn connect(&self, addr: SocketAddr) -> LocalFuture<io::Result<BoxStream>>;
+}
+
+impl Connector for TokioNet {
+    fn connect(&self, addr: SocketAddr) -> LocalFuture<io::Result<BoxStream>> {
+        Box::pin(async move {
+            let stream = tokio::net::TcpStream::connect(addr).await?;
+            stream.set_nodelay(true)?;
+            Ok(Box::new(stream) as BoxStream)
+        })
+    }
+}
+
 /// The address a bind failed on, and why.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot listen on {addr}: {cause}")]

@@ -23,7 +23,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use corral_core::acl::{Access, AddrList, HostAcl};
 use corral_core::http::access_log::{self, AccessLogEntry};
-use corral_core::http::api::{self, VersionInfo};
 use corral_core::http::compress::choose_encoding;
 use corral_core::http::limits::check_head;
 use corral_core::http::redirect::plain_http_redirect;
@@ -39,6 +38,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio::sync::{Semaphore, watch};
 
 use crate::access_log::AccessLog;
+use crate::api::{ApiRequest, ApiService};
 use crate::clock::WallClock;
 use crate::compress::encode;
 use crate::net::Listener;
@@ -57,24 +57,18 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 #[derive(Debug)]
 pub struct ProxySettings {
     pub acl: HostAcl,
-    pub tls: Arc<rustls::ServerConfig>,
+    /// `None`: plain HTTP, as pvedaemon serves on 127.0.0.1:85.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
     pub compression: bool,
     pub real_ip_header: Option<http::HeaderName>,
     pub real_ip_allow_from: Option<AddrList>,
-}
-
-/// What the node says about itself.
-#[derive(Debug, Clone)]
-pub struct NodeInfo {
-    pub name: String,
-    pub version: VersionInfo,
 }
 
 /// Everything a connection needs, shared by all of them.
 #[derive(Debug)]
 struct Shared {
     settings: RefCell<Rc<ProxySettings>>,
-    node: NodeInfo,
+    api: Rc<ApiService>,
     clock: Arc<dyn WallClock>,
     log: Rc<dyn AccessLog>,
     shutdown: watch::Sender<bool>,
@@ -158,7 +152,7 @@ where
     pub fn new(
         listener: L,
         settings: ProxySettings,
-        node: NodeInfo,
+        api: Rc<ApiService>,
         clock: Arc<dyn WallClock>,
         log: Rc<dyn AccessLog>,
     ) -> Self {
@@ -166,7 +160,7 @@ where
         let settings = RefCell::new(Rc::new(settings));
         let shared = Rc::new(Shared {
             settings,
-            node,
+            api,
             clock,
             log,
             shutdown,
@@ -268,6 +262,10 @@ async fn serve_connection<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin + 'static,
 {
+    let Some(tls) = settings.tls.clone() else {
+        serve_plain_api(stream, peer, settings, shared).await;
+        return;
+    };
     let mut first = [0u8; 1];
     let read = tokio::time::timeout(core_http::IDLE_TIMEOUT, stream.read(&mut first)).await;
     let Ok(Ok(1)) = read else { return };
@@ -285,11 +283,31 @@ async fn serve_connection<S>(
         serve_plain_redirect(stream, context).await;
         return;
     }
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::clone(&settings.tls));
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     let handshake = tokio::time::timeout(core_http::IDLE_TIMEOUT, acceptor.accept(stream)).await;
     let Ok(Ok(tls)) = handshake else { return };
     let service = service_fn(move |request| handle_request(request, Rc::clone(&context)));
     serve_http(TokioIo::new(tls), service, &shared).await;
+}
+
+/// The API over plain HTTP (pvedaemon on loopback).
+async fn serve_plain_api<S>(
+    stream: S,
+    peer: SocketAddr,
+    settings: Rc<ProxySettings>,
+    shared: Rc<Shared>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + 'static,
+{
+    let context = Rc::new(RequestContext {
+        peer,
+        settings,
+        shared: Rc::clone(&shared),
+        served: std::cell::Cell::new(0),
+    });
+    let stream = WriteTimeout::new(stream);
+    let service = service_fn(move |request| handle_request(request, Rc::clone(&context)));
+    serve_http(TokioIo::new(stream), service, &shared).await;
 }
 
 /// Plain HTTP on the TLS port: a redirect to https when the request names its Host, else the
@@ -327,6 +345,7 @@ fn redirect(request: Request<Incoming>, context: &RequestContext) -> Option<Resp
         status,
         &dates,
         Some(response_len(&response)),
+        None,
     );
     Some(response)
 }
@@ -402,22 +421,36 @@ async fn handle_request(
     request: Request<Incoming>,
     context: Rc<RequestContext>,
 ) -> Result<Response<Full<Bytes>>, Aborted> {
+    let started = tokio::time::Instant::now();
     let (parts, body) = request.into_parts();
+    let mut user = None;
     let reply = match check_head(&parts) {
         Err(rejection) => rejection.reply(),
         Ok(()) => match read_body(body).await {
-            Ok(_body) => {
-                let node = &context.shared.node;
-                api::answer(&parts.method, parts.uri.path(), &node.name, &node.version)
+            Ok(body) => {
+                let api = Rc::clone(&context.shared.api);
+                let request = ApiRequest {
+                    parts: &parts,
+                    body,
+                    peer: context.peer,
+                };
+                let answer = api.handle(request).await;
+                if answer.delayed {
+                    // Only this request waits; the connection's task holds no one else up.
+                    let delay = api.settings().unauthorized_delay;
+                    tokio::time::sleep_until(started + delay).await;
+                }
+                user = answer.user;
+                answer.reply
             }
             Err(BodyError::TooLarge) => {
-                api::generic_error(http::StatusCode::NOT_IMPLEMENTED, "for data too large")
+                core_http::generic_error(http::StatusCode::NOT_IMPLEMENTED, "for data too large")
             }
             Err(aborted) => {
                 // Proxmox logs an aborted request as 500.
                 let dates = context.shared.dates();
                 let status = http::StatusCode::INTERNAL_SERVER_ERROR;
-                log_request(&context, &parts, status, &dates, None);
+                log_request(&context, &parts, status, &dates, None, None);
                 return Err(Aborted(aborted));
             }
         },
@@ -445,6 +478,7 @@ async fn handle_request(
         status,
         &dates,
         Some(response_len(&response)),
+        user.as_deref(),
     );
     Ok(response)
 }
@@ -560,6 +594,7 @@ fn log_request(
     status: http::StatusCode,
     dates: &Dates,
     bytes: Option<u64>,
+    user: Option<&str>,
 ) {
     let settings = &context.settings;
     let header = settings
@@ -575,7 +610,7 @@ fn log_request(
     let request_line = access_log::request_line(parts);
     let entry = AccessLogEntry {
         client,
-        user: None,
+        user,
         // Already in `log_date`; kept so the entry is complete.
         time: dates.second,
         utc_offset_secs: dates.utc_offset_secs,

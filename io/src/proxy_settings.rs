@@ -72,7 +72,7 @@ pub fn load(
     let tls = tls::server_config(policy, certified, Arc::new(RustlsTime(clock)))?;
     let settings = ProxySettings {
         acl: config.acl.clone(),
-        tls,
+        tls: Some(tls),
         compression: config.compression,
         real_ip_header: config
             .proxy_real_ip_header

@@ -14,13 +14,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use corral_core::api::Role;
+use corral_core::auth::ticket::SignDigest;
 use corral_core::config::{ConfigReport, ListenIp};
 use corral_core::http::api::VersionInfo;
+use corral_io::access::AccessFiles;
 use corral_io::access_log::FileLog;
+use corral_io::api::{ApiService, ApiSettings, UNAUTHORIZED_DELAY};
 use corral_io::clock::{SystemClock, WallClock};
 use corral_io::files::{RealFiles, Root};
+use corral_io::forward::DaemonClient;
 use corral_io::net::{Listener, Network, TokioListener, TokioNet, bind_default};
-use corral_io::proxy::{NodeInfo, ProxyHandle, ProxyServer};
+use corral_io::proxy::{ProxyHandle, ProxyServer};
 use corral_io::proxy_settings::{self, Loaded};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::{Gid, Pid, Uid, User};
@@ -34,7 +39,12 @@ pub struct DaemonArgs {
     pub port: u16,
     pub user: String,
     pub node: String,
+    /// Where the local pvedaemon listens (Proxmox: 127.0.0.1:85).
+    pub daemon: SocketAddr,
 }
+
+/// pvedaemon's address, as Proxmox fixes it.
+pub const DAEMON_ADDR: SocketAddr = SocketAddr::new(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 85);
 
 /// pveproxy's port.
 pub const PORT: u16 = 8006;
@@ -103,17 +113,14 @@ async fn serve(args: &DaemonArgs) -> Result<()> {
     create_run_dir(&root, account.as_ref())?;
     account.drop_for_good()?;
     write_pid_file(&root)?;
-    let node = NodeInfo {
-        name: args.node.clone(),
-        version: version(),
-    };
+    let api = proxy_api(args, &root, &clock, loaded.settings.compression);
     let addr = listener
         .local_addr()
         .context("the listening socket has no address")?;
     let server = ProxyServer::new(
         listener,
         loaded.settings,
-        node,
+        api,
         Arc::clone(&clock),
         Rc::new(log.clone()),
     );
@@ -144,6 +151,31 @@ async fn serve(args: &DaemonArgs) -> Result<()> {
     let _ = std::fs::remove_file(root.path(PID_FILE));
     tracing::info!("pveproxy stopped");
     Ok(())
+}
+
+/// pveproxy's API: runs the unprotected calls, forwards the protected ones to pvedaemon.
+fn proxy_api(
+    args: &DaemonArgs,
+    root: &Root,
+    clock: &Arc<dyn WallClock>,
+    compression: bool,
+) -> Rc<ApiService> {
+    let settings = ApiSettings {
+        role: Role::Proxy,
+        node: args.node.clone(),
+        version: version(),
+        unauthorized_delay: UNAUTHORIZED_DELAY,
+        compression,
+        sign_digest: SignDigest::Sha256,
+    };
+    let access = AccessFiles::new(Rc::new(RealFiles), root.clone());
+    let daemon = DaemonClient::new(args.daemon, Rc::new(TokioNet));
+    Rc::new(ApiService::new(
+        settings,
+        access,
+        Arc::clone(clock),
+        Some(daemon),
+    ))
 }
 
 fn load(root: &Root, node: &str, clock: &Arc<dyn WallClock>) -> Result<Loaded> {

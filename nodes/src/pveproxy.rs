@@ -87,6 +87,9 @@ struct StartArgs {
     /// This node's name (its files are /etc/pve/nodes/<node>) [default: the short host name].
     #[arg(long, value_name = "NAME")]
     node: Option<String>,
+    /// Where the local pvedaemon listens.
+    #[arg(long, value_name = "ADDR:PORT", default_value_t = daemon::DAEMON_ADDR)]
+    daemon: std::net::SocketAddr,
 }
 
 /// Runs `pveproxy` with `args` (including the program name) and returns the exit code.
@@ -122,6 +125,7 @@ fn run_daemon_command(
                 port: args.port,
                 user: args.user,
                 node: args.node.unwrap_or_else(daemon::default_node_name),
+                daemon: args.daemon,
             };
             daemon::start(&args)?;
             Ok(0)

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 
 use corral_core::time::UnixTime;
 use corral_io::clock::WallClock;
-use corral_io::net::{Listener, Network};
+use corral_io::net::{BoxStream, Connector, Listener, LocalFuture, Network};
 
 /// turmoil's simulated TCP. turmoil 0.7 binds only wildcard or loopback addresses, so a
 /// simulated node binds `0.0.0.0`; its peers still see its host address.
@@ -25,6 +25,15 @@ impl Network for TurmoilNet {
         turmoil::net::TcpListener::bind(addr)
             .await
             .map(TurmoilListener)
+    }
+}
+
+impl Connector for TurmoilNet {
+    fn connect(&self, addr: SocketAddr) -> LocalFuture<io::Result<BoxStream>> {
+        Box::pin(async move {
+            let stream = turmoil::net::TcpStream::connect(addr).await?;
+            Ok(Box::new(stream) as BoxStream)
+        })
     }
 }
 

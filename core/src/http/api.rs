@@ -55,20 +55,14 @@ impl Format {
     }
 }
 
-/// An API method corral implements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Endpoint {
-    /// `GET /version`.
-    Version,
-}
-
 /// What a request is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Target {
     /// `GET /`: the index page.
     Index,
-    /// An API call, to be rendered in `format`.
-    Api { format: Format, endpoint: Endpoint },
+    /// An API call to `path` (below `/api2/<format>`, percent-decoded), to be rendered in
+    /// `format`; [`crate::api::decide`] finds its method.
+    Api { format: Format, path: String },
 }
 
 /// Why a request has no target: render `error` in `format`, or as a generic error when there
@@ -90,23 +84,11 @@ impl RouteError {
     }
 }
 
-/// The reply to a request that passed the head checks: routing, then the handler. The one place
-/// that maps targets to handlers (io serves with it; the reply snapshots show it).
-pub fn answer(method: &Method, path: &str, node: &str, version: &VersionInfo) -> Reply {
-    match route(method, path) {
-        Ok(Target::Index) => index_page(node),
-        Ok(Target::Api {
-            format,
-            endpoint: Endpoint::Version,
-        }) => render(format, Ok(version_data(version))),
-        Err(error) => error.reply(),
-    }
-}
-
 /// Routes a request: `/` (GET) -> Index; `/api2/<format>/<path>` with format `[a-z][a-z0-9]+`;
-/// missing format -> 501 "no such uri"; unknown format -> 501 "no formatter for uri"; no handler
-/// -> 501 "Method 'GET /x' not implemented" (never 404). Other paths: 500 "no such file" (generic
-/// error), as Proxmox answers for static files it does not have.
+/// missing format -> 501 "no such uri"; unknown format -> 501 "no formatter for uri". Whether a
+/// handler exists is [`crate::api::decide`]'s question (501 "Method 'GET /x' not implemented",
+/// never 404), asked after authentication as Proxmox does. Other paths: 500 "no such file"
+/// (generic error), as Proxmox answers for static files it does not have.
 ///
 /// `path` is the request target's path, still percent-encoded, without the query.
 pub fn route(method: &Method, path: &str) -> Result<Target, RouteError> {
@@ -139,13 +121,11 @@ fn route_api(method: &Method, path: &str) -> Result<Target, RouteError> {
             "no formatter for uri {rel}, {format_name}"
         )));
     };
-    match find_endpoint(method, rel) {
-        Some(endpoint) => Ok(Target::Api { format, endpoint }),
-        None => Err(RouteError {
-            format: Some(format),
-            error: ApiError::not_implemented(method, rel),
-        }),
-    }
+    let _ = method;
+    Ok(Target::Api {
+        format,
+        path: rel.to_owned(),
+    })
 }
 
 /// Proxmox's `split_abs_uri`, `m/^\/api2\/+([a-z][a-z0-9]+)(\/.*)?$/`: the format and the path
@@ -162,16 +142,6 @@ fn split_api_path(path: &str) -> Option<(&str, &str)> {
         return None;
     }
     Some((format, if rel.is_empty() { "/" } else { rel }))
-}
-
-/// Proxmox's `find_handler` skips empty path segments, so `/version/` and `//version` are
-/// `/version` too.
-fn find_endpoint(method: &Method, rel: &str) -> Option<Endpoint> {
-    let segments: Vec<&str> = rel.split('/').filter(|s| !s.is_empty()).collect();
-    match (method, segments.as_slice()) {
-        (&Method::GET, ["version"]) => Some(Endpoint::Version),
-        _ => None,
-    }
 }
 
 /// `%XX` decoded to bytes (invalid escapes kept as written), then read as UTF-8 with invalid
@@ -403,8 +373,11 @@ mod tests {
         route(&method, path).map_err(|e| (e.format, e.error.status.as_u16(), e.error.message))
     }
 
-    fn api(format: Format, endpoint: Endpoint) -> Result<Target, (Option<Format>, u16, String)> {
-        Ok(Target::Api { format, endpoint })
+    fn api(format: Format, path: &str) -> Result<Target, (Option<Format>, u16, String)> {
+        Ok(Target::Api {
+            format,
+            path: path.to_owned(),
+        })
     }
 
     fn err(
@@ -424,21 +397,21 @@ mod tests {
         assert_eq!(routed(Method::GET, "/"), Ok(Target::Index));
         assert_eq!(
             routed(Method::GET, "/api2/json/version"),
-            api(Format::Json, Endpoint::Version)
+            api(Format::Json, "/version")
         );
         assert_eq!(
             routed(Method::GET, "/api2/extjs/version"),
-            api(Format::Extjs, Endpoint::Version)
+            api(Format::Extjs, "/version")
         );
-        // Empty segments are skipped, as Proxmox's find_handler does.
+        // Empty segments are skipped later, as Proxmox's find_handler does.
         assert_eq!(
             routed(Method::GET, "/api2//json//version/"),
-            api(Format::Json, Endpoint::Version)
+            api(Format::Json, "//version/")
         );
         // Percent-encoding is decoded before routing.
         assert_eq!(
             routed(Method::GET, "/api2/json/%76ersion"),
-            api(Format::Json, Endpoint::Version)
+            api(Format::Json, "/version")
         );
     }
 
@@ -472,46 +445,6 @@ mod tests {
         assert_eq!(
             routed(Method::GET, "/api2/html"),
             err(None, 501, "no formatter for uri /, html")
-        );
-    }
-
-    #[test]
-    fn no_handler_is_501_in_the_format() {
-        assert_eq!(
-            routed(Method::GET, "/api2/json"),
-            err(Some(Format::Json), 501, "Method 'GET /' not implemented")
-        );
-        assert_eq!(
-            routed(Method::GET, "/api2/json/nope"),
-            err(
-                Some(Format::Json),
-                501,
-                "Method 'GET /nope' not implemented"
-            )
-        );
-        assert_eq!(
-            routed(Method::POST, "/api2/json/version"),
-            err(
-                Some(Format::Json),
-                501,
-                "Method 'POST /version' not implemented"
-            )
-        );
-        assert_eq!(
-            routed(Method::DELETE, "/api2/extjs/version"),
-            err(
-                Some(Format::Extjs),
-                501,
-                "Method 'DELETE /version' not implemented"
-            )
-        );
-        assert_eq!(
-            routed(Method::GET, "/api2/json/version/x"),
-            err(
-                Some(Format::Json),
-                501,
-                "Method 'GET /version/x' not implemented"
-            )
         );
     }
 
@@ -679,7 +612,10 @@ mod tests {
             none.reply(),
             generic_error(StatusCode::NOT_IMPLEMENTED, "no such uri")
         );
-        let json = route(&Method::GET, "/api2/json/nope").expect_err("no handler");
+        let json = RouteError {
+            format: Some(Format::Json),
+            error: ApiError::not_implemented(&Method::GET, "/nope"),
+        };
         assert_eq!(json.reply(), render(Format::Json, Err(json.error.clone())));
     }
 

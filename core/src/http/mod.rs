@@ -8,7 +8,8 @@
 //! 1. [`limits::check_head`]: Proxmox's request limits, a [`limits::Rejection`] when broken;
 //! 2. [`api::route`]: `/`, `/api2/<format>/<path>` or a static path, a [`api::RouteError`] when
 //!    nothing answers;
-//! 3. a handler, then [`api::render`] in the request's [`api::Format`].
+//! 3. for API calls, authentication and [`crate::api::decide`], then a handler, then
+//!    [`api::render`] in the request's [`api::Format`].
 //!
 //! What comes out is a [`Reply`]; io adds [`common_headers`], compresses when
 //! [`compress::choose_encoding`] says so, sets `Content-Length`, and closes the connection when
@@ -36,8 +37,7 @@ pub mod redirect;
 pub use ::http;
 
 pub use api::{
-    Endpoint, Format, RouteError, Target, VersionInfo, generic_error, index_page, render, route,
-    version_data,
+    Format, RouteError, Target, VersionInfo, generic_error, index_page, render, route, version_data,
 };
 pub use cert::{CertPaths, choose_certificate};
 pub use compress::{Encoding, choose_encoding};

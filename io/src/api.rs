@@ -1,0 +1,681 @@
+//! The API behind both daemons: credentials, authentication, core's routing decision, the
+//! handlers, and forwarding protected calls from pveproxy to pvedaemon.
+//!
+//! One [`ApiService`] per server, on the server's thread. [`ApiService::handle`] takes a request
+//! whose head passed the limits and whose body was read, and returns the reply, the user to log,
+//! and whether the reply must wait for the 401 delay.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use corral_core::api::{self, BodyEncoding, Call, Caller, Decision, Handler, Params, Role};
+use corral_core::http::api::{
+    Format, Target, VersionInfo, generic_error, index_page, render, route,
+};
+use corral_core::http::{ApiError, Reply};
+use http::header::{self, HeaderName, HeaderValue};
+use http::request::Parts;
+use http::{Method, StatusCode};
+use serde_json::Value;
+use tokio::time::Instant;
+
+use crate::access::{AccessFiles, AuthFailure};
+use crate::clock::WallClock;
+use crate::forward::{DaemonClient, Forward};
+
+/// How long a 401 waits, from the request's start (Proxmox: 3 s), so guessing is slow; other
+/// requests are not held up.
+pub const UNAUTHORIZED_DELAY: Duration = Duration::from_secs(3);
+
+/// The path on which pvedaemon checks an API token for pveproxy (which cannot read the secrets).
+/// Outside `/api2`, so no Proxmox client can reach it by accident; answered to loopback peers only.
+pub const TOKEN_CHECK_PATH: &str = "/corral/token-check";
+
+/// How long pveproxy trusts a token pvedaemon confirmed.
+pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(10);
+/// Most confirmed tokens remembered.
+pub const TOKEN_CACHE_MAX: usize = 1024;
+
+/// Headers Proxmox's forwarding uses.
+const PVE_CLIENT_IP: HeaderName = HeaderName::from_static("pveclientip");
+const PVE_DISABLE_PROXY: HeaderName = HeaderName::from_static("pvedisableproxy");
+const CSRF_HEADER: HeaderName = HeaderName::from_static("csrfpreventiontoken");
+
+/// What the API needs to know about its server.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    pub role: Role,
+    pub node: String,
+    pub version: VersionInfo,
+    pub unauthorized_delay: Duration,
+    /// Whether replies may be compressed (pveproxy's COMPRESSION); decides the Accept-Encoding
+    /// forwarded to pvedaemon.
+    pub compression: bool,
+    /// How pvedaemon signs new tickets (PKCS#1 v1.5 with SHA-256 unless a cluster still has
+    /// Proxmox nodes that verify SHA-1 only).
+    pub sign_digest: corral_core::auth::ticket::SignDigest,
+}
+
+/// A reply with what the server does around it.
+#[derive(Debug)]
+pub struct ApiReply {
+    pub reply: Reply,
+    /// The authenticated user or token, for the access log.
+    pub user: Option<String>,
+    /// Hold the reply until the 401 delay since the request's start has passed.
+    pub delayed: bool,
+}
+
+impl ApiReply {
+    fn plain(reply: Reply) -> Self {
+        let delayed = reply.status == StatusCode::UNAUTHORIZED;
+        ApiReply {
+            reply,
+            user: None,
+            delayed,
+        }
+    }
+}
+
+/// The API of one daemon.
+#[derive(Debug)]
+pub struct ApiService {
+    settings: ApiSettings,
+    access: AccessFiles,
+    clock: Arc<dyn WallClock>,
+    /// pveproxy only: the local pvedaemon.
+    daemon: Option<DaemonClient>,
+    tokens: RefCell<TokenCache>,
+}
+
+/// One request, as the API sees it.
+#[derive(Debug)]
+pub struct ApiRequest<'a> {
+    pub parts: &'a Parts,
+    pub body: Bytes,
+    pub peer: SocketAddr,
+}
+
+impl ApiService {
+    pub fn new(
+        settings: ApiSettings,
+        access: AccessFiles,
+        clock: Arc<dyn WallClock>,
+        daemon: Option<DaemonClient>,
+    ) -> Self {
+        ApiService {
+            settings,
+            access,
+            clock,
+            daemon,
+            tokens: RefCell::default(),
+        }
+    }
+
+    pub fn settings(&self) -> &ApiSettings {
+        &self.settings
+    }
+
+    pub(crate) fn access(&self) -> &AccessFiles {
+        &self.access
+    }
+
+    pub(crate) fn clock_now(&self) -> corral_core::time::UnixTime {
+        self.clock.now()
+    }
+
+    /// `POST /access/ticket`, in pvedaemon (the method is protected).
+    async fn create_ticket(&self, context: RunContext<'_>) -> Result<Value, ApiError> {
+        let text = |name: &str| context.params.get(name).and_then(api::params::as_text);
+        let mut username = text("username").unwrap_or_default();
+        if let Some(realm) = text("realm") {
+            username = format!("{username}@{realm}");
+        }
+        let verify = text("path").zip(text("privs"));
+        let request = crate::login::LoginRequest {
+            username,
+            password: text("password").unwrap_or_default(),
+            verify,
+            client_ip: context.client_ip,
+        };
+        self.login(request, self.settings.sign_digest).await
+    }
+
+    /// Answers a request that passed the head checks.
+    pub async fn handle(&self, request: ApiRequest<'_>) -> ApiReply {
+        let parts = request.parts;
+        if self.settings.role == Role::Daemon && parts.uri.path() == TOKEN_CHECK_PATH {
+            return ApiReply::plain(self.answer_token_check(&request));
+        }
+        match route(&parts.method, parts.uri.path()) {
+            Ok(Target::Index) => ApiReply::plain(index_page(&self.settings.node)),
+            Ok(Target::Api { format, path }) => self.handle_api(&request, format, &path).await,
+            Err(error) => ApiReply::plain(error.reply()),
+        }
+    }
+
+    async fn handle_api(&self, request: &ApiRequest<'_>, format: Format, path: &str) -> ApiReply {
+        let parts = request.parts;
+        let client_ip = self.client_ip(request);
+        let params = match extract_params(parts, &request.body) {
+            Ok(params) => params,
+            Err(error) => return ApiReply::plain(render(format, Err(error))),
+        };
+        let credentials = Credentials::from_headers(&parts.headers);
+        let authid = if api::needs_auth(&parts.method, path) {
+            match self.authenticate(parts, &credentials).await {
+                Ok(authid) => Some(authid),
+                Err(failure) => return self.unauthorized(format, failure, client_ip),
+            }
+        } else {
+            None
+        };
+        let user = self.access.user_config();
+        let call = Call {
+            method: &parts.method,
+            path,
+            params: &params,
+            caller: Caller {
+                authid: authid.as_deref(),
+                token: matches!(
+                    credentials,
+                    Credentials::Token { .. } | Credentials::InvalidToken
+                ),
+            },
+            node: &self.settings.node,
+            role: self.settings.role,
+            forwarded: parts.headers.contains_key(PVE_DISABLE_PROXY),
+        };
+        let reply = match api::decide(&call, &*user) {
+            Decision::Refuse(error) => render(format, Err(error)),
+            Decision::ToDaemon => self.forward_to_daemon(request, &credentials, &params).await,
+            Decision::ToNode(node) => render(
+                format,
+                Err(ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("unable to get remote IP address for node '{node}'\n"),
+                )),
+            ),
+            Decision::Run { method, params } => {
+                let result = match api::schema::verify(&params, method.params) {
+                    Ok(()) => {
+                        let context = RunContext {
+                            authid: authid.as_deref(),
+                            client_ip,
+                            params: &params,
+                        };
+                        self.run(method.handler, context).await
+                    }
+                    Err(error) => Err(error),
+                };
+                render(format, result)
+            }
+        };
+        let delayed = reply.status == StatusCode::UNAUTHORIZED
+            && self.settings.role == Role::Daemon
+            || reply.status == StatusCode::UNAUTHORIZED && !is_relayed(&reply);
+        ApiReply {
+            reply,
+            user: authid,
+            delayed,
+        }
+    }
+
+    /// A 401 in the request's format, logged as Proxmox logs failed authentication.
+    fn unauthorized(&self, format: Format, failure: AuthFailure, client_ip: IpAddr) -> ApiReply {
+        tracing::info!(
+            "authentication failure; rhost={client_ip} msg={}",
+            failure.detail()
+        );
+        let error = ApiError::new(StatusCode::UNAUTHORIZED, failure.message());
+        let _ = format;
+        // Proxmox answers a failed authentication with a generic error (no formatter).
+        ApiReply {
+            reply: generic_error(error.status, &error.message),
+            user: None,
+            delayed: true,
+        }
+    }
+
+    /// The peer, or for pvedaemon the address pveproxy vouches for in `PVEClientIP` — taken
+    /// only from a loopback peer (any other peer could claim any address).
+    fn client_ip(&self, request: &ApiRequest<'_>) -> IpAddr {
+        let peer = request.peer.ip();
+        if self.settings.role != Role::Daemon || !is_loopback(peer) {
+            return peer;
+        }
+        request
+            .parts
+            .headers
+            .get(PVE_CLIENT_IP)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or(peer)
+    }
+}
+
+/// A relayed reply carries the daemon's headers; a local one has none of its own but these.
+fn is_relayed(reply: &Reply) -> bool {
+    reply.content_type.is_none() && !reply.compressible
+}
+
+fn is_loopback(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback(),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    }
+}
+
+fn extract_params(parts: &Parts, body: &[u8]) -> Result<Params, ApiError> {
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .map(HeaderValue::as_bytes);
+    let encoding = BodyEncoding::from_content_type(content_type);
+    api::params::extract(parts.uri.query(), body, encoding)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("{e}\n")))
+}
+
+/// What a handler is told about its call.
+#[derive(Debug, Clone, Copy)]
+struct RunContext<'a> {
+    authid: Option<&'a str>,
+    client_ip: IpAddr,
+    params: &'a Params,
+}
+
+/// API tokens pvedaemon confirmed recently: (token id, SHA-256 of the secret) → valid until.
+#[derive(Debug, Default)]
+struct TokenCache(BTreeMap<(String, [u8; 32]), Instant>);
+
+impl TokenCache {
+    fn confirmed(&mut self, tokenid: &str, secret: &str) -> bool {
+        let key = (tokenid.to_owned(), secret_digest(secret));
+        match self.0.get(&key) {
+            Some(until) if *until > Instant::now() => true,
+            Some(_) => {
+                self.0.remove(&key);
+                false
+            }
+            None => false,
+        }
+    }
+
+    fn remember(&mut self, tokenid: &str, secret: &str) {
+        let now = Instant::now();
+        if self.0.len() >= TOKEN_CACHE_MAX {
+            self.0.retain(|_, until| *until > now);
+        }
+        if self.0.len() >= TOKEN_CACHE_MAX {
+            // Still full of live entries: forget the one that expires first.
+            if let Some(oldest) = self
+                .0
+                .iter()
+                .min_by_key(|(_, until)| **until)
+                .map(|(k, _)| k.clone())
+            {
+                self.0.remove(&oldest);
+            }
+        }
+        let key = (tokenid.to_owned(), secret_digest(secret));
+        self.0.insert(key, now + TOKEN_CACHE_TTL);
+    }
+}
+
+fn secret_digest(secret: &str) -> [u8; 32] {
+    openssl::sha::sha256(secret.as_bytes())
+}
+
+impl ApiService {
+    async fn forward_to_daemon(
+        &self,
+        request: &ApiRequest<'_>,
+        credentials: &corral_core::auth::credentials::Credentials,
+        params: &Params,
+    ) -> Reply {
+        let Some(daemon) = &self.daemon else {
+            return generic_error(StatusCode::INTERNAL_SERVER_ERROR, "proxy not allowed");
+        };
+        let parts = request.parts;
+        let forward = forward_request(
+            parts,
+            request.peer.ip(),
+            credentials,
+            params,
+            self.settings.compression,
+        );
+        daemon.send(forward).await
+    }
+
+    async fn run(&self, handler: Handler, context: RunContext<'_>) -> Result<Value, ApiError> {
+        match handler {
+            Handler::Version => Ok(corral_core::http::api::version_data(&self.settings.version)),
+            Handler::TicketPage => Ok(Value::Null),
+            Handler::Domains => self.access.domains_data(),
+            Handler::Permissions => self.permissions(context),
+            Handler::NodeTime => Ok(self.node_time()),
+            Handler::CreateTicket => self.create_ticket(context).await,
+        }
+    }
+
+    /// `GET /nodes/{node}/time`: `{localtime, time, timezone}` (Proxmox `PVE::API2::Nodes`).
+    fn node_time(&self) -> Value {
+        let now = self.clock.now();
+        let offset = self.clock.utc_offset_secs(now);
+        let timezone = self.access.timezone();
+        serde_json::json!({
+            "localtime": now.0 + i64::from(offset),
+            "time": now.0,
+            "timezone": timezone,
+        })
+    }
+}
+
+/// The request as Proxmox forwards it: only these headers, the body re-encoded from the
+/// parameters in the encoding the client used.
+fn forward_request(
+    parts: &Parts,
+    client_ip: IpAddr,
+    credentials: &corral_core::auth::credentials::Credentials,
+    params: &Params,
+    compression: bool,
+) -> Forward {
+    let mut headers = vec![(PVE_DISABLE_PROXY, HeaderValue::from_static("true"))];
+    if let Ok(ip) = HeaderValue::from_str(&client_ip.to_string()) {
+        headers.push((PVE_CLIENT_IP, ip));
+    }
+    headers.extend(credentials.forward_header());
+    if let Some(token) = parts.headers.get(CSRF_HEADER) {
+        headers.push((CSRF_HEADER, token.clone()));
+    }
+    if let Some(host) = parts.headers.get(header::HOST) {
+        headers.push((header::HOST, host.clone()));
+    }
+    if let Some(encoding) = normalised_accept_encoding(parts, compression) {
+        headers.push((header::ACCEPT_ENCODING, HeaderValue::from_static(encoding)));
+    }
+    let body = if parts.method == Method::POST || parts.method == Method::PUT {
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .map(HeaderValue::as_bytes);
+        let encoding = BodyEncoding::from_content_type(content_type);
+        headers.push((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(encoding.content_type()),
+        ));
+        Bytes::from(api::params::encode(params, encoding))
+    } else {
+        Bytes::new()
+    };
+    let target = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    Forward {
+        method: parts.method.clone(),
+        target,
+        headers,
+        body,
+    }
+}
+
+/// `gzip` or `deflate` when the client takes it and compression is on (Proxmox's substring
+/// test); nothing otherwise.
+fn normalised_accept_encoding(parts: &Parts, compression: bool) -> Option<&'static str> {
+    if !compression {
+        return None;
+    }
+    let accepted = parts.headers.get(header::ACCEPT_ENCODING)?.as_bytes();
+    let has = |needle: &[u8]| accepted.windows(needle.len()).any(|w| w == needle);
+    if has(b"gzip") {
+        Some("gzip")
+    } else if has(b"deflate") {
+        Some("deflate")
+    } else {
+        None
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authentication
+
+use corral_core::access::{Authid, Tokenid, UserConfig, Userid};
+use corral_core::auth::credentials::Credentials;
+use corral_core::auth::keyage::Quorum;
+use corral_core::auth::ticket;
+
+impl ApiService {
+    /// Proxmox's `auth_handler`: a ticket (then, for non-GET calls in pveproxy, the CSRF
+    /// token), else an API token; the user must exist, be enabled and not expired.
+    async fn authenticate(
+        &self,
+        parts: &Parts,
+        credentials: &Credentials,
+    ) -> Result<String, AuthFailure> {
+        let now = self.clock.now();
+        match credentials {
+            Credentials::None => Err(AuthFailure::new("No ticket", "no ticket")),
+            Credentials::InvalidToken => Err(AuthFailure::new(
+                "authentication failure",
+                "no tokenid specified",
+            )),
+            Credentials::Ticket(text) => {
+                let userid = self.verify_ticket(text, now)?;
+                if self.needs_csrf(&parts.method) {
+                    self.verify_csrf(parts, &userid, now)?;
+                }
+                Ok(userid)
+            }
+            Credentials::Token { tokenid, secret } => match self.settings.role {
+                Role::Daemon => self.verify_token(tokenid, secret, now),
+                Role::Proxy => self.verify_token_remotely(tokenid, secret).await,
+            },
+        }
+    }
+
+    fn verify_ticket(
+        &self,
+        text: &str,
+        now: corral_core::time::UnixTime,
+    ) -> Result<String, AuthFailure> {
+        let invalid = |detail: String| AuthFailure::new("authentication failure", detail);
+        let keys = self.access.public_keys()?;
+        let verified = ticket::verify(text, &keys, now, Quorum::Quorate)
+            .map_err(|e| invalid(format!("invalid ticket: {e}")))?;
+        let userid = Userid::parse(&verified.userid).map_err(|e| invalid(e.to_string()))?;
+        self.access
+            .user_config()
+            .check_user_enabled(&userid, now)
+            .map_err(|e| invalid(e.to_string()))?;
+        Ok(verified.userid)
+    }
+
+    /// pvedaemon runs as root and Proxmox skips the check there; API tokens never need it.
+    fn needs_csrf(&self, method: &Method) -> bool {
+        self.settings.role == Role::Proxy && *method != Method::GET
+    }
+
+    fn verify_csrf(
+        &self,
+        parts: &Parts,
+        userid: &str,
+        now: corral_core::time::UnixTime,
+    ) -> Result<(), AuthFailure> {
+        let invalid =
+            |detail: String| AuthFailure::new("Permission denied - invalid csrf token", detail);
+        let secret = self.access.csrf_secret()?;
+        let token = parts
+            .headers
+            .get(CSRF_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .ok_or_else(|| invalid("no CSRFPreventionToken header".to_owned()))?;
+        secret
+            .verify(userid, token, now)
+            .map_err(|e| invalid(e.to_string()))
+    }
+
+    /// pvedaemon's check of a token against `priv/token.cfg` and `user.cfg`.
+    fn verify_token(
+        &self,
+        tokenid: &str,
+        secret: &str,
+        now: corral_core::time::UnixTime,
+    ) -> Result<String, AuthFailure> {
+        let invalid = |detail: String| AuthFailure::new("authentication failure", detail);
+        let token = Tokenid::parse(tokenid).map_err(|e| invalid(e.to_string()))?;
+        self.access
+            .user_config()
+            .check_token(&token, now)
+            .map_err(|e| invalid(e.to_string()))?;
+        let secrets = self.access.token_secrets().map_err(invalid)?;
+        if !secrets.verify(&token, secret) {
+            return Err(invalid(format!("invalid token value for '{tokenid}'")));
+        }
+        Ok(tokenid.to_owned())
+    }
+
+    /// pveproxy cannot read token secrets: it asks pvedaemon, and remembers a yes for
+    /// [`TOKEN_CACHE_TTL`].
+    async fn verify_token_remotely(
+        &self,
+        tokenid: &str,
+        secret: &str,
+    ) -> Result<String, AuthFailure> {
+        if self.tokens.borrow_mut().confirmed(tokenid, secret) {
+            return Ok(tokenid.to_owned());
+        }
+        let Some(daemon) = &self.daemon else {
+            return Err(AuthFailure::new(
+                "authentication failure",
+                "no pvedaemon to check tokens",
+            ));
+        };
+        let credentials = Credentials::Token {
+            tokenid: tokenid.to_owned(),
+            secret: secret.to_owned(),
+        };
+        let forward = Forward {
+            method: Method::GET,
+            target: TOKEN_CHECK_PATH.to_owned(),
+            headers: credentials.forward_header().into_iter().collect(),
+            body: Bytes::new(),
+        };
+        let reply = daemon.send(forward).await;
+        if reply.status == StatusCode::OK {
+            self.tokens.borrow_mut().remember(tokenid, secret);
+            return Ok(tokenid.to_owned());
+        }
+        Err(AuthFailure::new(
+            "authentication failure",
+            format!(
+                "pvedaemon refused the token ({} {})",
+                reply.status.as_u16(),
+                reply.reason
+            ),
+        ))
+    }
+
+    /// [`TOKEN_CHECK_PATH`]: 200 when the token checks out, 401 otherwise; loopback peers only.
+    fn answer_token_check(&self, request: &ApiRequest<'_>) -> Reply {
+        if !is_loopback(request.peer.ip()) {
+            return generic_error(
+                StatusCode::FORBIDDEN,
+                "token checks only for the local pveproxy",
+            );
+        }
+        let now = self.clock.now();
+        match corral_core::auth::credentials::Credentials::from_headers(&request.parts.headers) {
+            Credentials::Token { tokenid, secret } => {
+                match self.verify_token(&tokenid, &secret, now) {
+                    Ok(_) => generic_error(StatusCode::OK, "OK"),
+                    Err(failure) => {
+                        tracing::info!("API token refused: {}", failure.detail());
+                        generic_error(StatusCode::UNAUTHORIZED, failure.message())
+                    }
+                }
+            }
+            _ => generic_error(StatusCode::UNAUTHORIZED, "no token"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers that need the user configuration
+
+impl ApiService {
+    /// `GET /access/permissions` (pve-access-control `AccessControl.pm`): the caller's own
+    /// permissions, or another user's/token's with Sys.Audit on `/access` (a user may always see
+    /// its own tokens'); with `path`, that path only.
+    fn permissions(&self, context: RunContext<'_>) -> Result<Value, ApiError> {
+        let caller = context.authid.unwrap_or_default();
+        let config = self.access.user_config();
+        let caller_id = parse_authid(caller)?;
+        let target = match context.params.get("userid").and_then(api::params::as_text) {
+            Some(other) => {
+                let other_id = parse_authid(&other)?;
+                let own_token = other_id.user() == caller_id.user() && !caller_id.is_token();
+                if other != caller && !own_token {
+                    check_or_403(&config, &caller_id, "/access", "Sys.Audit")?;
+                }
+                other_id
+            }
+            None => caller_id,
+        };
+        let data = match context.params.get("path").and_then(api::params::as_text) {
+            Some(path) => {
+                let perms = config.permissions(&target, &path);
+                serde_json::json!({ path: bool_map(perms) })
+            }
+            None => {
+                let all = config.effective_permissions(&target);
+                Value::Object(
+                    all.into_iter()
+                        .map(|(path, perms)| (path, bool_map(perms)))
+                        .collect(),
+                )
+            }
+        };
+        Ok(data)
+    }
+}
+
+/// Proxmox prints each privilege's propagate flag as 1 or 0.
+fn bool_map(perms: BTreeMap<String, bool>) -> Value {
+    Value::Object(
+        perms
+            .into_iter()
+            .map(|(name, propagate)| (name, Value::from(u8::from(propagate))))
+            .collect(),
+    )
+}
+
+fn parse_authid(text: &str) -> Result<Authid, ApiError> {
+    Authid::parse(text).map_err(|e| {
+        let errors = BTreeMap::from([("userid".to_owned(), e.to_string())]);
+        ApiError::parameters(errors)
+    })
+}
+
+fn check_or_403(
+    config: &UserConfig,
+    who: &Authid,
+    path: &str,
+    privilege: &str,
+) -> Result<(), ApiError> {
+    if config.check(who, path, &[privilege], false) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!("Permission check failed ({path}, {privilege})\n"),
+        ))
+    }
+}
