@@ -21,6 +21,14 @@ pub trait AccessLog: std::fmt::Debug {
     fn write(&self, line: String);
 }
 
+/// No access log: pvedaemon has none (Proxmox logs the request in pveproxy only).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NullLog;
+
+impl AccessLog for NullLog {
+    fn write(&self, _line: String) {}
+}
+
 /// How many bytes may wait for the writer before new lines are dropped (several seconds of
 /// lines at full speed).
 pub const PENDING_BYTES_MAX: usize = 4 * 1024 * 1024;

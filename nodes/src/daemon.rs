@@ -62,7 +62,7 @@ pub fn default_node_name() -> String {
 }
 
 /// A node name is a host-name label; it becomes a path component (`/etc/pve/nodes/<node>`).
-fn check_node_name(node: &str) -> Result<()> {
+pub(crate) fn check_node_name(node: &str) -> Result<()> {
     let valid = !node.is_empty()
         && node.len() <= 63
         && node.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
@@ -79,7 +79,7 @@ fn check_node_name(node: &str) -> Result<()> {
 pub const PVE_VERSION: &str = "9.2.11";
 pub const PVE_RELEASE: &str = "9.2";
 
-fn version() -> VersionInfo {
+pub(crate) fn version() -> VersionInfo {
     VersionInfo {
         version: PVE_VERSION.to_owned(),
         release: PVE_RELEASE.to_owned(),
@@ -273,7 +273,7 @@ fn write_pid_file(root: &Root) -> Result<()> {
 }
 
 /// temp + fsync + rename, so a reader never sees a half-written file.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let temp = path.with_extension("tmp");
     let mut file = std::fs::File::create(&temp)
@@ -409,8 +409,8 @@ impl Account {
 }
 
 /// The running daemon's pid, if its pid file names a live process.
-fn running_pid(root: &Root) -> Option<Pid> {
-    let text = std::fs::read_to_string(root.path(PID_FILE)).ok()?;
+fn running_pid(root: &Root, pid_file: &str) -> Option<Pid> {
+    let text = std::fs::read_to_string(root.path(pid_file)).ok()?;
     let pid = Pid::from_raw(text.trim().parse().ok()?);
     is_alive(pid).then_some(pid)
 }
@@ -431,16 +431,21 @@ fn is_alive(pid: Pid) -> bool {
 
 /// `pveproxy stop`: SIGTERM, then wait for the process to go (Proxmox kills after 15 s).
 pub fn stop(root: &Path) -> Result<bool> {
+    stop_daemon(root, PID_FILE, "pveproxy")
+}
+
+/// `<name> stop` for the daemon whose pid file is `pid_file`.
+pub fn stop_daemon(root: &Path, pid_file: &str, name: &str) -> Result<bool> {
     let root = Root::new(root);
-    let Some(pid) = running_pid(&root) else {
+    let Some(pid) = running_pid(&root, pid_file) else {
         return Ok(false);
     };
-    kill(pid, Signal::SIGTERM).with_context(|| format!("cannot signal pveproxy (pid {pid})"))?;
+    kill(pid, Signal::SIGTERM).with_context(|| format!("cannot signal {name} (pid {pid})"))?;
     let deadline = std::time::Instant::now() + STOP_WAIT;
     while is_alive(pid) {
         if std::time::Instant::now() > deadline {
             kill(pid, Signal::SIGKILL)
-                .with_context(|| format!("cannot kill pveproxy (pid {pid})"))?;
+                .with_context(|| format!("cannot kill {name} (pid {pid})"))?;
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -450,17 +455,27 @@ pub fn stop(root: &Path) -> Result<bool> {
 
 /// `pveproxy restart`: a reload (SIGHUP), as systemd's ExecReload does.
 pub fn restart(root: &Path) -> Result<bool> {
+    restart_daemon(root, PID_FILE, "pveproxy")
+}
+
+/// `<name> restart` (SIGHUP) for the daemon whose pid file is `pid_file`.
+pub fn restart_daemon(root: &Path, pid_file: &str, name: &str) -> Result<bool> {
     let root = Root::new(root);
-    let Some(pid) = running_pid(&root) else {
+    let Some(pid) = running_pid(&root, pid_file) else {
         return Ok(false);
     };
-    kill(pid, Signal::SIGHUP).with_context(|| format!("cannot signal pveproxy (pid {pid})"))?;
+    kill(pid, Signal::SIGHUP).with_context(|| format!("cannot signal {name} (pid {pid})"))?;
     Ok(true)
 }
 
 /// `pveproxy status`: whether it runs.
 pub fn status(root: &Path) -> Option<i32> {
-    running_pid(&Root::new(root)).map(Pid::as_raw)
+    status_daemon(root, PID_FILE)
+}
+
+/// Whether the daemon whose pid file is `pid_file` runs.
+pub fn status_daemon(root: &Path, pid_file: &str) -> Option<i32> {
+    running_pid(&Root::new(root), pid_file).map(Pid::as_raw)
 }
 
 #[cfg(test)]

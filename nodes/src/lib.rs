@@ -4,5 +4,6 @@
 
 pub mod corral;
 pub mod daemon;
+pub mod pvedaemon;
 pub mod pveproxy;
 mod report;

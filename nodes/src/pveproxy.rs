@@ -159,7 +159,7 @@ fn run_daemon_command(
 }
 
 /// Daemon messages go to stderr (the journal under systemd); RUST_LOG adjusts the level.
-fn init_logging() {
+pub(crate) fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         // rustls warns for every client that sends an IP address as SNI — as browsers do for
         // https://<ip>:8006, the usual way to reach a Proxmox node.

@@ -186,7 +186,7 @@ fn login_cap() {
         "nobody@pve",
     ] {
         let cap = cfg.compute_api_permission(&authid(who));
-        let _ = writeln!(out, "{who}:\n{}\n", serde_json_pretty(&cap).trim_end());
+        let _ = writeln!(out, "{who}:\n{}\n", pretty(&cap).trim_end());
     }
     insta::assert_snapshot!(out);
 }
@@ -238,7 +238,7 @@ fn broken_file_warnings_and_what_still_loads() {
 fn access_domains() {
     let parsed = Domains::parse(Some(DOMAINS_CFG));
     assert_eq!(parsed.warnings, []);
-    insta::assert_snapshot!(serde_json_pretty(&parsed.config.api_index()));
+    insta::assert_snapshot!(pretty(&parsed.config.api_index()));
 }
 
 #[test]
@@ -261,7 +261,8 @@ fn second_factors() {
     insta::assert_snapshot!(out);
 }
 
-fn serde_json_pretty(value: &serde_json::Value) -> String {
-    // `Value`'s `Display` with `{:#}` is serde_json's pretty printer.
+/// A JSON value pretty-printed (serde_json's `Display` with `{:#}`; this crate does not depend
+/// on serde_json itself).
+fn pretty(value: &impl std::fmt::Display) -> String {
     format!("{value:#}")
 }

@@ -271,6 +271,9 @@ user:alice@pve:0:0:A:B:a@b:c:d:e:
             "line 17: ACL on '/': ignoring '!!': not a user id, '@group' or token id",
             "line 18: user line has 10 fields where 9 are expected: a ':' inside a value must \
              be written as %3A; the fields after the 9th are ignored",
+            "line 18: user 'alice@pve': the TFA keys field 'd' does not look like TFA keys \
+             (kept, as Proxmox VE does); if it is the end of the comment, write the comment's \
+             ':' as %3A",
             "line 18: user 'alice@pve' is defined again: this line replaces line 1, as Proxmox \
              VE does",
         ]
@@ -294,6 +297,32 @@ user:alice@pve:0:0:A:B:a@b:c:d:e:
     assert!(root_acl.groups.contains_key("nogroup"));
     assert!(root_acl.tokens.is_empty());
     assert_eq!(cfg.pool("q").map(|p| p.vms.len()), Some(0));
+}
+
+#[test]
+fn legacy_tfa_keys_are_kept_and_odd_ones_explained() {
+    let text = "user:a@pve:1:0:::::x:\n\
+                user:b@pve:1:0:::::x!oath:\n\
+                user:c@pve:1:0:::::JBSWY3DPEHPK3PXP,ccccccdefghi:\n\
+                user:d@pve:1:0::::my note:with a colon:\n";
+    assert_eq!(
+        warnings(text),
+        [
+            "line 4: user 'd@pve': the TFA keys field 'with a colon' does not look like TFA keys \
+          (kept, as Proxmox VE does); if it is the end of the comment, write the comment's ':' \
+          as %3A"
+        ]
+    );
+    let cfg = UserConfig::parse(Some(text)).config;
+    assert_eq!(
+        cfg.user(&userid("b@pve")).and_then(|u| u.keys.as_deref()),
+        Some("x!oath")
+    );
+    assert_eq!(
+        cfg.user(&userid("d@pve"))
+            .and_then(|u| u.comment.as_deref()),
+        Some("my note")
+    );
 }
 
 #[test]

@@ -374,6 +374,29 @@ fn perl_true(field: &str) -> bool {
     !(field.is_empty() || field == "0")
 }
 
+/// Whether the legacy `keys` field holds what Proxmox puts there: `x` or `x!<type>` (keys moved
+/// to `tfa.cfg`), or old TOTP secrets (base32 of 16, hex of 40, `v2-…`) and Yubico key ids
+/// (12 modhex characters). Anything else is most likely a comment cut at an unescaped `:`.
+fn looks_like_tfa_keys(keys: &str) -> bool {
+    if keys == "x" || keys.starts_with("x!") {
+        return true;
+    }
+    let base32 = |text: &str| {
+        !text.is_empty()
+            && text
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c) || c == '=')
+    };
+    let hex = |text: &str| !text.is_empty() && text.chars().all(|c| c.is_ascii_hexdigit());
+    split_list(keys).all(|key| {
+        (key.len() == 16 && base32(key))
+            || (key.len() == 40 && hex(key))
+            || key.strip_prefix("v2-0x").is_some_and(hex)
+            || key.strip_prefix("v2-").is_some_and(base32)
+            || (key.len() == 12 && key.chars().all(|c| "cbdefghijklnrtuv".contains(c)))
+    })
+}
+
 /// An optional free-text field: empty is absent.
 fn text_field(field: &str) -> Option<String> {
     (!field.is_empty()).then(|| decode_text(field))
@@ -514,6 +537,13 @@ impl Parser {
         let Some(expire) = self.expire("user", id, expire) else {
             return;
         };
+        if !keys.is_empty() && !looks_like_tfa_keys(keys) {
+            self.warn(format!(
+                "user '{id}': the TFA keys field '{keys}' does not look like TFA keys (kept, as \
+                 Proxmox VE does); if it is the end of the comment, write the comment's ':' as \
+                 %3A"
+            ));
+        }
         let user = User {
             enable,
             expire,
