@@ -204,16 +204,22 @@ async fn serve(args: &StartArgs, node: String) -> Result<()> {
     tracing::info!("pvedaemon listening on {} as node {node}", args.listen);
     let signals = tokio::task::spawn_local(async move {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut int)) = (
+        let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
             signal(SignalKind::terminate()),
             signal(SignalKind::interrupt()),
+            signal(SignalKind::hangup()),
         ) else {
+            tracing::error!("cannot handle signals");
             return;
         };
-        tokio::select! {
-            biased;
-            _ = term.recv() => {}
-            _ = int.recv() => {}
+        loop {
+            tokio::select! {
+                biased;
+                _ = term.recv() => break,
+                _ = int.recv() => break,
+                // The access files are re-read within a second of a change; nothing to reload.
+                _ = hup.recv() => tracing::info!("reload: user.cfg and the keys are re-read on change"),
+            }
         }
         handle.shutdown();
     });
