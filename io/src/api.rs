@@ -215,9 +215,9 @@ impl ApiService {
                 render(format, result)
             }
         };
+        // Our own 401s wait; a relayed one already waited in pvedaemon.
         let delayed = reply.status == StatusCode::UNAUTHORIZED
-            && self.settings.role == Role::Daemon
-            || reply.status == StatusCode::UNAUTHORIZED && !is_relayed(&reply);
+            && (self.settings.role == Role::Daemon || !is_relayed(&reply));
         ApiReply {
             reply,
             user: authid,

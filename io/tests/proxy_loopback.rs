@@ -6,24 +6,35 @@
 //! `127.0.0.1:0`; the client is tokio-rustls plus a small raw HTTP/1.1 reader, so the tests see
 //! the exact bytes a client sees (status line, reason phrase, headers, body, EOF).
 //!
+//! The API behind it is the production `ApiService` (pveproxy's role, no pvedaemon) over a
+//! `MemFs` holding the ticket key pair and `pve-www.key`, made once for the whole file; requests
+//! authenticate with a ticket for root@pam issued at [`NOW`], as Proxmox's clients send it.
+//!
 //! Wall time comes from a fixed clock, so `Date`, `Expires` and access-log dates are exact. The
-//! only real multi-second wait is the 5 s idle keep-alive test.
+//! real multi-second waits are the 5 s idle tests and the 3 s delay of a 401, which run side by
+//! side.
 
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use corral_core::api::Role;
+use corral_core::auth::keyage::Quorum;
+use corral_core::auth::ticket::SignDigest;
 use corral_core::http::api::VersionInfo;
 use corral_core::time::UnixTime;
+use corral_io::access::AccessFiles;
 use corral_io::access_log::MemoryLog;
+use corral_io::api::{ApiService, ApiSettings, UNAUTHORIZED_DELAY};
+use corral_io::authkey;
 use corral_io::clock::WallClock;
-use corral_io::files::{MemFiles, Root};
+use corral_io::files::{MemFiles, MemFs, Root};
 use corral_io::net::{Network, TokioNet};
-use corral_io::proxy::{NodeInfo, ProxyHandle, ProxyServer, ProxySettings};
+use corral_io::proxy::{ProxyHandle, ProxyServer, ProxySettings};
 use corral_io::proxy_settings::{self, LoadError, Loaded};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -44,6 +55,15 @@ const LOG_DATE: &str = "[24/11/2026:22:30:00 +0100]";
 
 const VERSION_PATH: &str = "/api2/json/version";
 const VERSION_BODY: &str = r#"{"data":{"release":"9.2","repoid":"c0ffee42","version":"9.2.11"}}"#;
+/// Answered without credentials.
+const DOMAINS_PATH: &str = "/api2/json/access/domains";
+
+/// The user the test ticket is for.
+const USER: &str = "root@pam";
+
+/// The 401 delay of test servers: short, but long enough to measure. One test uses Proxmox's
+/// real 3 s ([`UNAUTHORIZED_DELAY`]).
+const TEST_DELAY: Duration = Duration::from_millis(300);
 
 /// How long a read may take before the test calls it a hang (no reply, no close).
 const READ_TIMEOUT: Duration = Duration::from_secs(3);
@@ -78,15 +98,66 @@ fn clock() -> Arc<dyn WallClock> {
     Arc::new(FixedClock)
 }
 
-fn node_info() -> NodeInfo {
-    NodeInfo {
-        name: NODE.to_owned(),
+/// What pvedaemon creates at start (the ticket key pair and `pve-www.key`), with a ticket and a
+/// CSRF token for [`USER`] at [`NOW`]. RSA key generation is slow in debug builds, so it is done
+/// once for the whole file; every server gets copies of the same files.
+struct Keys {
+    /// Path, contents, mode.
+    files: Vec<(PathBuf, Vec<u8>, u32)>,
+    ticket: String,
+    csrf_token: String,
+}
+
+fn keys() -> &'static Keys {
+    static KEYS: OnceLock<Keys> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let fs = MemFs::new(clock());
+        let root = Root::default();
+        authkey::ensure_keys(&fs, &root).expect("the key files are made");
+        let now = UnixTime(NOW);
+        let ticket =
+            authkey::issue_ticket(&fs, &root, USER, now, Quorum::Quorate, SignDigest::Sha256)
+                .expect("a ticket");
+        let csrf_token = authkey::load_csrf_secret(&fs, &root)
+            .expect("the CSRF secret")
+            .token(USER, now)
+            .expect("a CSRF token");
+        let files = fs
+            .paths()
+            .into_iter()
+            .map(|path| {
+                let file = fs.file(&path).expect("listed, so present");
+                (path, file.bytes, file.mode)
+            })
+            .collect();
+        Keys {
+            files,
+            ticket,
+            csrf_token,
+        }
+    })
+}
+
+/// pveproxy's API over the node's key files (no pvedaemon: protected calls would be 500).
+fn api_service(delay: Duration, compression: bool) -> Rc<ApiService> {
+    let fs = MemFs::new(clock());
+    for (path, bytes, mode) in &keys().files {
+        fs.insert(path.clone(), bytes.clone(), *mode);
+    }
+    let settings = ApiSettings {
+        role: Role::Proxy,
+        node: NODE.to_owned(),
         version: VersionInfo {
             version: "9.2.11".to_owned(),
             release: "9.2".to_owned(),
             repoid: "c0ffee42".to_owned(),
         },
-    }
+        unauthorized_delay: delay,
+        compression,
+        sign_digest: SignDigest::Sha256,
+    };
+    let access = AccessFiles::new(Rc::new(fs), Root::default()).with_ttl(Duration::ZERO);
+    Rc::new(ApiService::new(settings, access, clock(), None))
 }
 
 /// A running server: its address, its handle, its access log and its `run()` task.
@@ -105,20 +176,26 @@ impl Server {
 
 /// Starts a server on `127.0.0.1:0`. Call inside [`run`].
 async fn start(settings: ProxySettings) -> Server {
-    let addr = "127.0.0.1:0".parse().expect("an address");
-    start_on(addr, settings).await.expect("bind 127.0.0.1:0")
+    start_with_delay(settings, TEST_DELAY).await
 }
 
-async fn start_on(addr: SocketAddr, settings: ProxySettings) -> io::Result<Server> {
+/// Starts a server whose 401s wait `delay`.
+async fn start_with_delay(settings: ProxySettings, delay: Duration) -> Server {
+    let addr = "127.0.0.1:0".parse().expect("an address");
+    start_on(addr, settings, delay)
+        .await
+        .expect("bind 127.0.0.1:0")
+}
+
+async fn start_on(
+    addr: SocketAddr,
+    settings: ProxySettings,
+    delay: Duration,
+) -> io::Result<Server> {
     let listener = TokioNet.bind(addr).await?;
     let log = MemoryLog::default();
-    let server = ProxyServer::new(
-        listener,
-        settings,
-        node_info(),
-        clock(),
-        Rc::new(log.clone()),
-    );
+    let api = api_service(delay, settings.compression);
+    let server = ProxyServer::new(listener, settings, api, clock(), Rc::new(log.clone()));
     let addr = server.local_addr()?;
     let handle = server.handle();
     let task = tokio::task::spawn_local(server.run());
@@ -423,12 +500,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
 
     /// The next response; `head_request` means there is no body whatever Content-Length says.
     async fn response(&mut self, head_request: bool) -> Response {
+        self.response_within(head_request, READ_TIMEOUT).await
+    }
+
+    /// The next response, whose head may take up to `timeout` to begin arriving.
+    async fn response_within(&mut self, head_request: bool, timeout: Duration) -> Response {
         let head_end = loop {
             if let Some(at) = find(&self.buf, b"\r\n\r\n") {
                 break at;
             }
             assert!(
-                self.fill(READ_TIMEOUT).await,
+                self.fill(timeout).await,
                 "connection closed before a response head; got {:?}",
                 String::from_utf8_lossy(&self.buf)
             );
@@ -508,13 +590,46 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
+/// The ticket cookie as a browser sends it (`:` percent-escaped), with its line end.
+fn cookie_line() -> String {
+    let ticket = keys().ticket.replace(':', "%3A");
+    format!("Cookie: PVEAuthCookie={ticket}\r\n")
+}
+
+/// A GET authenticated with the ticket.
 fn get(path: &str) -> String {
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\n{}\r\n",
+        cookie_line()
+    )
+}
+
+/// A GET without credentials.
+fn get_anonymous(path: &str) -> String {
     format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n")
 }
 
-/// The access-log line of a request from 127.0.0.1 at [`NOW`].
+/// The head of a POST with the ticket and, when given, a `CSRFPreventionToken`.
+fn post_head(path: &str, csrf_token: Option<&str>, content_length: usize) -> String {
+    let csrf = csrf_token
+        .map(|token| format!("CSRFPreventionToken: {token}\r\n"))
+        .unwrap_or_default();
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\n{}{csrf}\
+         Content-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {content_length}\r\n\r\n",
+        cookie_line()
+    )
+}
+
+/// The access-log line of a request from 127.0.0.1 at [`NOW`], anonymous.
 fn log_line(request_line: &str, status: u16, bytes: &str) -> String {
-    format!("::ffff:127.0.0.1 - - {LOG_DATE} \"{request_line}\" {status} {bytes}\n")
+    log_line_as("-", request_line, status, bytes)
+}
+
+/// The access-log line of a request by `user` (`-` when none) from 127.0.0.1 at [`NOW`].
+fn log_line_as(user: &str, request_line: &str, status: u16, bytes: &str) -> String {
+    format!("::ffff:127.0.0.1 - {user} {LOG_DATE} \"{request_line}\" {status} {bytes}\n")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -556,7 +671,9 @@ fn allowed_peer_gets_the_version_json() {
             response.header("content-type"),
             Some("application/json;charset=UTF-8")
         );
-        let line = log_line(
+        // The log names the user the ticket authenticated.
+        let line = log_line_as(
+            USER,
             "GET /api2/json/version HTTP/1.1",
             200,
             &VERSION_BODY.len().to_string(),
@@ -570,7 +687,7 @@ fn dual_stack_listener_applies_the_acl_to_ipv4_mapped_peers() {
     run(async {
         let settings = settings_with("DENY_FROM=127.0.0.1\n");
         let addr = "[::]:0".parse().expect("an address");
-        let Ok(server) = start_on(addr, settings).await else {
+        let Ok(server) = start_on(addr, settings, TEST_DELAY).await else {
             eprintln!("no IPv6 here: skipping the dual-stack check");
             return;
         };
@@ -596,7 +713,9 @@ async fn negotiate(
     let stream = tls_connect_with(addr, client_config(versions, true)).await?;
     let negotiated = negotiated(&stream);
     // The connection serves, too.
-    let response = Conn::new(stream).request(&get(VERSION_PATH)).await;
+    let response = Conn::new(stream)
+        .request(&get_anonymous(DOMAINS_PATH))
+        .await;
     assert_eq!(response.status, 200);
     Ok(negotiated)
 }
@@ -699,7 +818,9 @@ async fn served_leaf(files: &Files) -> CertificateDer<'static> {
         .await
         .expect("TLS handshake");
     let leaf = leaf_of(&stream);
-    let response = Conn::new(stream).request(&get(VERSION_PATH)).await;
+    let response = Conn::new(stream)
+        .request(&get_anonymous(DOMAINS_PATH))
+        .await;
     assert_eq!(response.status, 200);
     leaf
 }
@@ -951,13 +1072,8 @@ fn chunked_request_body_is_501() {
 fn body_over_512_kib_is_501_too_large_and_512_kib_is_read() {
     run(async {
         let server = start(settings_with("")).await;
-        let head = |length: usize| {
-            format!(
-                "POST /api2/json/version HTTP/1.1\r\nHost: localhost\r\n\
-                 Content-Type: application/x-www-form-urlencoded\r\n\
-                 Content-Length: {length}\r\n\r\n"
-            )
-        };
+        // Authenticated, CSRF token included: only the handler lookup is left to refuse it.
+        let head = |length: usize| post_head(VERSION_PATH, Some(&keys().csrf_token), length);
 
         // One byte over: refused from the head, before any body byte is sent.
         let response = rejected(server.addr, &head(524_289)).await;
@@ -966,7 +1082,8 @@ fn body_over_512_kib_is_501_too_large_and_512_kib_is_read() {
             (501, "for data too large")
         );
 
-        // Exactly 512 KiB: read whole, then routed (POST /version has no handler).
+        // Exactly 512 KiB: read whole, authenticated, then routed (POST /version has no
+        // handler).
         let mut conn = tls_connect(server.addr).await;
         conn.send(head(524_288).as_bytes()).await;
         conn.send(&vec![b'a'; 524_288]).await;
@@ -985,7 +1102,7 @@ fn more_than_64_header_lines_is_431() {
         let server = start(settings_with("")).await;
         // Host plus `extra` more lines.
         let request = |extra: usize| {
-            let mut raw = format!("GET {VERSION_PATH} HTTP/1.1\r\nHost: localhost\r\n");
+            let mut raw = format!("GET {DOMAINS_PATH} HTTP/1.1\r\nHost: localhost\r\n");
             for i in 0..extra {
                 raw.push_str(&format!("X-Line-{i}: {i}\r\n"));
             }
@@ -1005,7 +1122,7 @@ fn a_request_head_over_8_kib_is_431() {
         let server = start(settings_with("")).await;
         // A head of exactly `total` bytes, request line and final empty line included.
         let request = |total: usize| {
-            let start = format!("GET {VERSION_PATH} HTTP/1.1\r\nHost: localhost\r\nX-Big: ");
+            let start = format!("GET {DOMAINS_PATH} HTTP/1.1\r\nHost: localhost\r\nX-Big: ");
             let filler = total - start.len() - "\r\n\r\n".len();
             format!("{start}{}\r\n\r\n", "b".repeat(filler))
         };
