@@ -20,3 +20,4 @@ pub mod password;
 pub mod proxy;
 pub mod proxy_settings;
 pub mod tls;
+pub mod token_secret;

@@ -7,12 +7,16 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
+use corral_core::api::Role;
+use corral_core::auth::ticket::SignDigest;
 use corral_core::http::api::VersionInfo;
+use corral_io::access::AccessFiles;
 use corral_io::access_log::MemoryLog;
+use corral_io::api::{ApiService, ApiSettings};
 use corral_io::clock::{SystemClock, WallClock};
 use corral_io::files::{MemFiles, Root};
 use corral_io::net::{Listener, Network, TokioNet, bind_default};
-use corral_io::proxy::{NodeInfo, ProxyServer};
+use corral_io::proxy::ProxyServer;
 use corral_io::proxy_settings;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -100,19 +104,25 @@ async fn at_the_connection_limit_accepting_pauses() {
                 .await
                 .expect("binds");
             let addr = listener.local_addr().expect("bound");
-            let version = VersionInfo {
-                version: "9.2.11".into(),
-                release: "9.2".into(),
-                repoid: "t".into(),
+            // Only redirects are asked for: the API never runs, so it needs no key files.
+            let settings = ApiSettings {
+                role: Role::Proxy,
+                node: "pve1".into(),
+                version: VersionInfo {
+                    version: "9.2.11".into(),
+                    release: "9.2".into(),
+                    repoid: "t".into(),
+                },
+                unauthorized_delay: Duration::from_millis(100),
+                compression: loaded.settings.compression,
+                sign_digest: SignDigest::Sha256,
             };
-            let node = NodeInfo {
-                name: "pve1".into(),
-                version,
-            };
+            let access = AccessFiles::new(Rc::new(MemFiles::default()), Root::default());
+            let api = Rc::new(ApiService::new(settings, access, Arc::clone(&clock), None));
             let server = ProxyServer::new(
                 listener,
                 loaded.settings,
-                node,
+                api,
                 clock,
                 Rc::new(MemoryLog::default()),
             )

@@ -7,3 +7,4 @@ pub mod daemon;
 pub mod pvedaemon;
 pub mod pveproxy;
 mod report;
+pub mod usercli;

@@ -1,27 +1,109 @@
 //! What pveproxy's HTTP layer decides to answer: status line, headers, body, as core renders
-//! them. Requests go through core's decisions in io's order (limits, routing, render), and the
-//! headers io derives from core are shown too (common headers at a fixed time, Content-Type,
-//! Content-Length, Connection: close for statuses that close). Not shown, because io adds them
-//! per connection: `Vary: Accept-Encoding`, compression, and the keep-alive limits — those are
-//! covered on real sockets by `io/tests/proxy_loopback.rs`.
+//! them. Requests go through core's decisions in io's order (limits, routing, parameters,
+//! authentication with the ticket and CSRF checks, the API's routing decision, the handler,
+//! render), and the headers io derives from core are shown too (common headers at a fixed time,
+//! Content-Type, Content-Length, Connection: close for statuses that close). Not shown, because
+//! io adds them per connection: `Vary: Accept-Encoding`, compression, the 401 delay and the
+//! keep-alive limits — those are covered on real sockets by `io/tests/proxy_loopback.rs`, with
+//! io's own `ApiService`.
+//!
+//! Tickets are signed with core's test key A (`core/src/auth/testdata`), CSRF tokens derived
+//! from key B; the transcripts show them as placeholders such as `<ticket of root@pam>`. Only
+//! root@pam exists (no `user.cfg`).
 //!
 //! Review changes with `cargo insta review` (or `INSTA_UPDATE=always cargo test -p
 //! corral-snapshots --test http_replies` and `git diff`).
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::OnceLock;
 
+use corral_core::access::{Domains, UserConfig, Userid};
+use corral_core::api::{self, BodyEncoding, Call, Caller, Decision, Handler, Role};
+use corral_core::auth::credentials::Credentials;
+use corral_core::auth::csrf::CsrfSecret;
+use corral_core::auth::keyage::Quorum;
+use corral_core::auth::keys::{PublicKeys, SigningKey, VerifyKey};
+use corral_core::auth::ticket::{self, SignDigest};
 use corral_core::http::access_log::{self, AccessLogEntry};
-use corral_core::http::api::answer;
+use corral_core::http::http::request::Parts;
 use corral_core::http::http::{Method, Request, StatusCode, Version, header};
 use corral_core::http::{
-    ApiError, Format, Reply, VersionInfo, check_head, closes_connection, common_headers,
-    plain_http_redirect, render,
+    ApiError, Format, Reply, Target, VersionInfo, check_head, closes_connection, common_headers,
+    generic_error, index_page, plain_http_redirect, render, route, version_data,
 };
 use corral_core::time::UnixTime;
 
 /// 2026-11-24 21:30:00 UTC.
 const NOW: UnixTime = UnixTime(1_795_555_800);
+
+/// The ticket key pair (`authkey.key`, `authkey.pub`) and the file the CSRF secret comes from
+/// (`pve-www.key`): core's test keys, made once with the openssl command line.
+const AUTHKEY: &[u8] = include_bytes!("../../core/src/auth/testdata/key-a.pem");
+const AUTHKEY_PUB: &[u8] = include_bytes!("../../core/src/auth/testdata/key-a.pub");
+const WWW_KEY: &[u8] = include_bytes!("../../core/src/auth/testdata/key-b.pem");
+
+/// Placeholders a transcript shows; the request carries what they stand for.
+const TICKET: &str = "<ticket of root@pam>";
+const FORGED_TICKET: &str = "<ticket of root@pam, one signature bit flipped>";
+const CSRF_TOKEN: &str = "<CSRF token of root@pam>";
+
+/// What the placeholders stand for: the ticket and the forged one `:`-escaped, as a cookie
+/// carries them.
+struct RootCredentials {
+    ticket: String,
+    forged: String,
+    csrf_token: String,
+}
+
+fn root_credentials() -> &'static RootCredentials {
+    static MADE: OnceLock<RootCredentials> = OnceLock::new();
+    MADE.get_or_init(|| {
+        let key = SigningKey::from_pem(AUTHKEY).expect("test key A");
+        let ticket =
+            ticket::sign("root@pam", NOW, &key, SignDigest::Sha256).expect("a ticket for root");
+        // Flip the lowest bit of one base64 digit in the middle of the signature.
+        const BASE64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut forged = ticket.clone().into_bytes();
+        let signature = ticket.find("::").expect("a signature") + 2;
+        let middle = signature + (ticket.len() - signature) / 2;
+        let digit = BASE64
+            .iter()
+            .position(|&c| c == forged[middle])
+            .expect("a base64 digit");
+        forged[middle] = BASE64[digit ^ 1];
+        let forged = String::from_utf8(forged).expect("ASCII");
+        let csrf_token = csrf_secret().token("root@pam", NOW).expect("a CSRF token");
+        RootCredentials {
+            ticket: ticket.replace(':', "%3A"),
+            forged: forged.replace(':', "%3A"),
+            csrf_token,
+        }
+    })
+}
+
+fn csrf_secret() -> CsrfSecret {
+    CsrfSecret::from_key_file(WWW_KEY).expect("test key B")
+}
+
+/// A header value as sent: placeholders replaced.
+fn resolve(value: &str) -> String {
+    let made = root_credentials();
+    value
+        .replace(FORGED_TICKET, &made.forged)
+        .replace(TICKET, &made.ticket)
+        .replace(CSRF_TOKEN, &made.csrf_token)
+}
+
+/// The cookie header of a logged-in client.
+const COOKIE: (&str, &str) = ("cookie", "PVEAuthCookie=<ticket of root@pam>");
+/// A cookie with a forged ticket.
+const FORGED_COOKIE: (&str, &str) = (
+    "cookie",
+    "PVEAuthCookie=<ticket of root@pam, one signature bit flipped>",
+);
+/// The CSRF header of a logged-in client.
+const CSRF: (&str, &str) = ("csrfpreventiontoken", CSRF_TOKEN);
 
 fn version_info() -> VersionInfo {
     VersionInfo {
@@ -66,20 +148,103 @@ fn wire(reply: &Reply) -> String {
     out
 }
 
-/// One request through core's decisions, as io makes them.
+/// One request (without a body) through core's decisions, as io makes them (pveproxy,
+/// `io/src/proxy.rs` then `io/src/api.rs`).
 fn serve(method: &str, target: &str, headers: &[(&str, &str)], version: Version) -> Reply {
     let mut builder = Request::builder()
         .method(method)
         .uri(target)
         .version(version);
     for (name, value) in headers {
-        builder = builder.header(*name, *value);
+        builder = builder.header(*name, resolve(value));
     }
     let (parts, ()) = builder.body(()).expect("a valid test request").into_parts();
     if let Err(rejection) = check_head(&parts) {
         return rejection.reply();
     }
-    answer(&parts.method, parts.uri.path(), "pve1", &version_info())
+    match route(&parts.method, parts.uri.path()) {
+        Ok(Target::Index) => index_page("pve1"),
+        Ok(Target::Api { format, path }) => serve_api(&parts, format, &path),
+        Err(error) => error.reply(),
+    }
+}
+
+/// An API call: parameters, authentication, the routing decision, the handler.
+fn serve_api(parts: &Parts, format: Format, path: &str) -> Reply {
+    let params = match api::params::extract(parts.uri.query(), b"", BodyEncoding::Form) {
+        Ok(params) => params,
+        Err(e) => {
+            let error = ApiError::new(StatusCode::BAD_REQUEST, format!("{e}\n"));
+            return render(format, Err(error));
+        }
+    };
+    let users = UserConfig::default();
+    let authid = if api::needs_auth(&parts.method, path) {
+        match authenticate(parts, &users) {
+            Ok(authid) => Some(authid),
+            // Proxmox answers a failed authentication with a generic error, in no format.
+            Err(message) => return generic_error(StatusCode::UNAUTHORIZED, message),
+        }
+    } else {
+        None
+    };
+    let call = Call {
+        method: &parts.method,
+        path,
+        params: &params,
+        caller: Caller {
+            authid: authid.as_deref(),
+            token: false,
+        },
+        node: "pve1",
+        role: Role::Proxy,
+        forwarded: false,
+    };
+    let result = match api::decide(&call, &users) {
+        Decision::Refuse(error) => Err(error),
+        Decision::Run { method, params } => {
+            api::schema::verify(&params, method.params).map(|()| match method.handler {
+                Handler::Version => version_data(&version_info()),
+                Handler::Domains => Domains::parse(None).config.api_index(),
+                // `null`.
+                Handler::TicketPage => Default::default(),
+                other => panic!("{other:?} is not shown here"),
+            })
+        }
+        other => panic!("{path}: {other:?} is not shown here"),
+    };
+    render(format, result)
+}
+
+/// pveproxy's check of a ticket (and, for a call other than GET, the CSRF token): the
+/// authenticated user, or the 401's message.
+fn authenticate(parts: &Parts, users: &UserConfig) -> Result<String, &'static str> {
+    let ticket = match Credentials::from_headers(&parts.headers) {
+        Credentials::None => return Err("No ticket"),
+        Credentials::Ticket(ticket) => ticket,
+        other => panic!("{other:?}: API tokens are checked by pvedaemon, not shown here"),
+    };
+    let keys = PublicKeys {
+        current: VerifyKey::from_pem(AUTHKEY_PUB, NOW).expect("test key A's public key"),
+        old: None,
+    };
+    let failure = "authentication failure";
+    let verified = ticket::verify(&ticket, &keys, NOW, Quorum::Quorate).map_err(|_| failure)?;
+    let userid = Userid::parse(&verified.userid).map_err(|_| failure)?;
+    users
+        .check_user_enabled(&userid, NOW)
+        .map_err(|_| failure)?;
+    if parts.method != Method::GET {
+        let token = parts
+            .headers
+            .get("csrfpreventiontoken")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        csrf_secret()
+            .verify(&verified.userid, token, NOW)
+            .map_err(|_| "Permission denied - invalid csrf token")?;
+    }
+    Ok(verified.userid)
 }
 
 /// The request as a client writes it, then the reply.
@@ -121,13 +286,42 @@ fn sections(parts: &[String]) -> String {
 
 #[test]
 fn version_json() {
-    let shown = exchange("GET", "/api2/json/version", &[]);
+    let shown = exchange("GET", "/api2/json/version", &[COOKIE]);
     insta::assert_snapshot!(shown);
 }
 
 #[test]
 fn version_extjs() {
-    let shown = exchange("GET", "/api2/extjs/version", &[]);
+    let shown = exchange("GET", "/api2/extjs/version", &[COOKIE]);
+    insta::assert_snapshot!(shown);
+}
+
+/// The calls a client makes before it has a ticket.
+#[test]
+fn login_calls_need_no_credentials() {
+    let shown = sections(&[
+        exchange("GET", "/api2/json/access/domains", &[]),
+        exchange("GET", "/api2/json/access/ticket", &[]),
+    ]);
+    insta::assert_snapshot!(shown);
+}
+
+/// Authentication comes before the handler lookup; its failures are generic errors in every
+/// format (io holds them back for 3 s).
+#[test]
+fn error_401() {
+    let shown = sections(&[
+        exchange("GET", "/api2/json/version", &[]),
+        exchange("GET", "/api2/extjs/version", &[]),
+        exchange("GET", "/api2/json/nope", &[]),
+        exchange("GET", "/api2/json/version", &[FORGED_COOKIE]),
+        exchange("POST", "/api2/json/access/permissions", &[COOKIE]),
+        exchange(
+            "POST",
+            "/api2/json/access/permissions",
+            &[COOKIE, ("csrfpreventiontoken", "6A2F8A18:forged")],
+        ),
+    ]);
     insta::assert_snapshot!(shown);
 }
 
@@ -140,9 +334,9 @@ fn index_page_names_the_node() {
 #[test]
 fn error_501() {
     let shown = sections(&[
-        exchange("GET", "/api2/json/nope", &[]),
-        exchange("POST", "/api2/json/version", &[]),
-        exchange("GET", "/api2/extjs/nope", &[]),
+        exchange("GET", "/api2/json/nope", &[COOKIE]),
+        exchange("POST", "/api2/json/version", &[COOKIE, CSRF]),
+        exchange("GET", "/api2/extjs/nope", &[COOKIE]),
         exchange("GET", "/api2/", &[]),
         exchange("GET", "/api2/JSON/version", &[]),
         exchange("GET", "/api2/xml/version", &[]),
@@ -198,6 +392,7 @@ fn error_400() {
     let shown = sections(&[
         rendered("parameter verification", Format::Json, &error),
         rendered("parameter verification", Format::Extjs, &error),
+        exchange("GET", "/api2/json/version?verbose=1", &[COOKIE]),
         exchange("GET", "user@evil.example:8006", &[]),
         exchange("GET", "/x%0D%0ASet-Cookie:%20a=b", &[]),
         rendered(

@@ -55,6 +55,9 @@ pub struct Realm {
     pub default: bool,
     pub tfa: Option<RealmTfa>,
     /// Every other key as written (server1, base_dn, …), for the plugins that need them.
+    ///
+    /// Difference: kept unchecked; Proxmox checks each key and value against the realm type's
+    /// schema and drops what does not fit, with a warning.
     pub options: BTreeMap<String, String>,
 }
 
@@ -188,6 +191,11 @@ impl DomainsParser {
         });
     }
 
+    /// One line: `#` lines are skipped, an empty line ends the section, other lines are a
+    /// property inside a section or a header outside one.
+    ///
+    /// Difference: a line of only whitespace outside a section is skipped silently; Proxmox
+    /// warns that it ignores it.
     fn line(&mut self, number: usize, line: &str) {
         self.line = number;
         if line.trim_start().starts_with('#') {
@@ -302,6 +310,10 @@ impl DomainsParser {
         Ok(())
     }
 
+    /// Files a finished section.
+    ///
+    /// Difference: when several realms say `default 1`, the first in the file keeps it;
+    /// Proxmox keeps the first in its hash order.
     fn end_section(&mut self) {
         let Some(mut section) = self.section.take() else {
             return;

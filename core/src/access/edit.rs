@@ -227,6 +227,9 @@ impl UserConfig {
     /// Grants `roles` on `path` to `members` (`pveum acl modify PATH --roles … --users/--groups
     /// /--tokens …`): each (member, role) is set to `propagate`, other entries stay. Proxmox's
     /// CLI and API default `propagate` to true; the caller decides.
+    ///
+    /// Difference: an entry for root@pam is refused; Proxmox accepts it and silently never
+    /// writes it.
     pub fn set_acl(
         &mut self,
         path: &str,
@@ -251,6 +254,10 @@ impl UserConfig {
 
     /// Takes `roles` on `path` away from `members` (`pveum acl delete`). Entries that are not
     /// there are no error, as in Proxmox.
+    ///
+    /// Difference: a path left without entries is dropped; Proxmox keeps its empty tree node,
+    /// which then still counts as an ACL path for `GET /access/permissions` and the login `cap`
+    /// (without granting anything) until the file is read again.
     pub fn delete_acl(
         &mut self,
         path: &str,

@@ -19,18 +19,24 @@
 //!   [`UserConfig::compute_api_permission`] (the login reply's `cap`);
 //! - [`UserConfig::check_user_enabled`], [`UserConfig::check_token`]: may this account log in.
 //!
-//! Differences from Proxmox (each also documented where it is made):
-//! - Reading `user.cfg`, corral keeps everything Proxmox keeps and skips everything it skips;
-//!   it warns in more cases (flags other than 0/1, extra fields from an unescaped `:`, ACL
-//!   paths no ACL can be set on, members that are not defined users or groups, a user defined
-//!   twice). ACL entries for root@pam and `role:` lines redefining a built-in role are ignored
-//!   with a warning (Proxmox keeps the former in memory without ever saving them, and lets the
-//!   latter change the built-in role until the next restart).
-//! - A comment or name of `0` is kept (Proxmox drops it as Perl-false).
-//! - The ACL tree is written depth first with children sorted, and paths that lost all entries
-//!   disappear from it (Proxmox walks children in hash order and keeps empty nodes).
-//! - A role given by two of a user's groups with different propagate flags propagates.
-//! - `GET /access/domains` is sorted by realm; Proxmox's order is its hash order.
+//! Differences from Proxmox (each also documented, under "Difference:", where it is made):
+//! - Reading `user.cfg`, corral keeps everything Proxmox keeps and skips everything it skips,
+//!   but warns in more cases (flags other than 0/1, extra fields from an unescaped `:`, a keys
+//!   field that looks like the end of a comment, ACL paths no ACL can be set on, undefined group
+//!   members and ACL users or groups, a user defined twice). ACL entries for root@pam and
+//!   `role:` lines naming a built-in role are ignored with a warning (Proxmox keeps the former
+//!   in memory without ever saving them, and merges the latter into the built-in role until
+//!   the daemon restarts). A comment or name of `0` is kept (Proxmox drops it as Perl-false).
+//! - `user.cfg` ACLs are written depth first with children sorted (Proxmox: hash order);
+//!   `shadow.cfg` lines sorted by user (Proxmox: hash order).
+//! - Editing: an ACL entry for root@pam is refused (Proxmox accepts and never saves it); a path
+//!   left without entries is dropped at once (Proxmox keeps the empty node until re-read).
+//! - A role given by two of a user's groups on the same path with different propagate flags
+//!   propagates (Proxmox: whichever group its hash order visits last; only the informational
+//!   flag can differ).
+//! - `domains.cfg`: keys other than `comment`, `default` and `tfa` are kept unchecked; the
+//!   first `default` realm in the file wins (Proxmox: first in hash order); `GET
+//!   /access/domains` is sorted by realm (Proxmox: hash order).
 //! - `/mapping/<type>` accepts any type name, as Proxmox does.
 
 mod domains;

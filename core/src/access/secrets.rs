@@ -134,6 +134,8 @@ impl Shadow {
     }
 
     /// The file's text, one `<userid>:<hash>:` line per user, sorted by user id.
+    ///
+    /// Difference: Proxmox writes the lines in Perl hash order; the content is the same.
     pub fn render(&self) -> String {
         self.hashes
             .iter()

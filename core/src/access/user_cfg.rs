@@ -161,6 +161,15 @@ impl UserConfig {
     /// Lines are trimmed, empty lines skipped, fields split on `:` and trimmed. Users and tokens
     /// must come before the groups, ACLs and tokens that refer to them, and roles before the
     /// ACLs that use them, as Proxmox writes them.
+    ///
+    /// Difference: more warnings than Proxmox gives (flags other than 0/1, more fields than the
+    /// line type has, a keys field that looks like the end of a comment, ACL paths no ACL can be
+    /// set on, undefined group members and ACL users or groups, a user defined twice), each
+    /// about something read exactly as Proxmox reads it. Two things Proxmox reads are ignored
+    /// with a warning instead: ACL entries for root@pam (Proxmox keeps them in memory but never
+    /// saves them; root@pam has every privilege anyway) and `role:` lines naming a built-in
+    /// role (Proxmox merges them into the built-in role until the daemon restarts). A guest id
+    /// above 4294967295 is refused (no Proxmox guest id is that large).
     pub fn parse(text: Option<&str>) -> Parsed<UserConfig> {
         let mut parser = Parser::default();
         for (index, raw) in text.unwrap_or("").split('\n').enumerate() {
@@ -216,6 +225,9 @@ impl UserConfig {
 
     /// The ACL paths in the order Proxmox's tree walk visits them: depth first, children
     /// sorted by name (so `/sdn/zones/z/v` comes before `/sdn/zones/z-1`).
+    ///
+    /// Difference: Proxmox visits children in Perl hash order, so its order varies between
+    /// writes; corral's is stable. Both read back the same.
     pub(crate) fn acl_paths_in_tree_order(&self) -> Vec<&str> {
         let mut paths: Vec<&str> = self.acl.keys().map(String::as_str).collect();
         paths.sort_by_key(|path| path_segments(path));
@@ -398,6 +410,8 @@ fn looks_like_tfa_keys(keys: &str) -> bool {
 }
 
 /// An optional free-text field: empty is absent.
+///
+/// Difference: a comment or name of `0` is kept; Proxmox drops it, as `0` is false in Perl.
 fn text_field(field: &str) -> Option<String> {
     (!field.is_empty()).then(|| decode_text(field))
 }
