@@ -1,58 +1,22 @@
 //! The text helpers `user.cfg` and `domains.cfg` are written with (pve-common
 //! `src/PVE/Tools.pm` `encode_text`, `decode_text`, `split_list`).
 
-use std::fmt::Write as _;
+use crate::escape::{escape_bytes, uri_unescape_lossy};
 
 /// Percent-encodes a free-text field (comment, first and last name) for a `:`-separated line:
 /// every byte of its UTF-8 that is a control character (0x00–0x1f), 0x7f or above, `:` or `%`
 /// becomes `%XX` (upper-case hex); everything else is kept.
 pub fn encode_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if !(0x20..0x7f).contains(&byte) || byte == b':' || byte == b'%' {
-            // Writing to a String cannot fail.
-            let _ = write!(out, "%{byte:02X}");
-        } else {
-            out.push(char::from(byte));
-        }
-    }
-    out
+    escape_bytes(text, |byte| {
+        !(0x20..0x7f).contains(&byte) || byte == b':' || byte == b'%'
+    })
 }
 
 /// Reverses [`encode_text`] as Proxmox does (`uri_unescape`, then UTF-8 decoding): every `%XX`
 /// with two hex digits becomes that byte, any other `%` stays as it is, and bytes that are not
 /// valid UTF-8 become U+FFFD.
 pub fn decode_text(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let escaped = (bytes[index] == b'%')
-            .then(|| {
-                Some((
-                    hex_value(*bytes.get(index + 1)?)?,
-                    hex_value(*bytes.get(index + 2)?)?,
-                ))
-            })
-            .flatten();
-        match escaped {
-            Some((high, low)) => {
-                out.push(high << 4 | low);
-                index += 3;
-            }
-            None => {
-                out.push(bytes[index]);
-                index += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex_value(byte: u8) -> Option<u8> {
-    char::from(byte)
-        .to_digit(16)
-        .and_then(|digit| u8::try_from(digit).ok())
+    uri_unescape_lossy(text)
 }
 
 /// Splits a list field as Proxmox's `split_list`: `,`, `;` and whitespace all separate, empty

@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::escape::{uri_escape, uri_unescape};
+
 /// Parameters by name. Form values are JSON strings; JSON bodies keep their types.
 pub type Params = BTreeMap<String, Value>;
 
@@ -102,27 +104,14 @@ pub fn decode_form(data: &[u8]) -> Params {
     params
 }
 
-/// `+` → space, `%XX` → byte; the bytes read as UTF-8 (invalid sequences replaced).
+/// `+` → space, then `%XX` → byte (so `%2B` stays a plus); the bytes read as UTF-8, invalid
+/// sequences replaced.
 fn form_unescape(raw: &[u8]) -> String {
-    let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        match raw[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < raw.len() && hex_pair(raw[i + 1], raw[i + 2]).is_some() => {
-                out.extend(hex_pair(raw[i + 1], raw[i + 2]));
-                i += 2;
-            }
-            byte => out.push(byte),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex_pair(high: u8, low: u8) -> Option<u8> {
-    let digit = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-    Some(digit(high)? << 4 | digit(low)?)
+    let spaced: Vec<u8> = raw
+        .iter()
+        .map(|&byte| if byte == b'+' { b' ' } else { byte })
+        .collect();
+    String::from_utf8_lossy(&uri_unescape(&spaced)).into_owned()
 }
 
 /// The parameters as a body of `encoding`, for forwarding. Form values that are not strings
@@ -142,25 +131,12 @@ pub fn encode(params: &Params, encoding: BodyEncoding) -> Vec<u8> {
                         Value::String(s) => s.clone(),
                         other => other.to_string(),
                     };
-                    format!("{}={}", form_escape(key), form_escape(&text))
+                    format!("{}={}", uri_escape(key), uri_escape(&text))
                 })
                 .collect();
             pairs.join("&").into_bytes()
         }
     }
-}
-
-/// Percent-encodes everything but unreserved characters (RFC 3986), as URI.pm's `query_form`.
-fn form_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 /// A parameter's value as text: strings as they are, numbers and booleans as JSON prints them;

@@ -14,7 +14,7 @@
 
 use http::header::{AUTHORIZATION, COOKIE, HeaderMap, HeaderName, HeaderValue};
 
-use crate::auth::escape::{uri_escape, uri_unescape};
+use crate::escape::{uri_escape, uri_unescape};
 
 /// The cookie (and `Authorization` field) carrying a ticket.
 pub const COOKIE_NAME: &str = "PVEAuthCookie";

@@ -21,7 +21,6 @@
 
 pub mod credentials;
 pub mod csrf;
-mod escape;
 pub mod keyage;
 pub mod keys;
 pub mod ticket;

@@ -19,9 +19,9 @@ use openssl::hash::MessageDigest;
 use openssl::rsa::Padding;
 use openssl::sign::{RsaPssSaltlen, Signer, Verifier};
 
-use crate::auth::escape::{escape_ticket_data, uri_unescape};
 use crate::auth::keyage::{AgeRange, KeyRole, Quorum, age_range};
 use crate::auth::keys::{PublicKeys, SigningKey, VerifyKey};
+use crate::escape::{escape_ticket_data, uri_unescape};
 use crate::time::UnixTime;
 
 /// The prefix of every login ticket.

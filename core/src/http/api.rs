@@ -22,6 +22,7 @@ use http::{Method, StatusCode};
 use serde_json::Value;
 
 use super::{ApiError, Reply, canonical_reason, reason_phrase};
+use crate::escape::uri_unescape_lossy;
 
 /// Where the API lives (Proxmox's `base_uri`).
 const API_BASE: &str = "/api2";
@@ -92,7 +93,7 @@ impl RouteError {
 ///
 /// `path` is the request target's path, still percent-encoded, without the query.
 pub fn route(method: &Method, path: &str) -> Result<Target, RouteError> {
-    let path = percent_decode(path);
+    let path = uri_unescape_lossy(path);
     if path.starts_with(API_BASE) {
         return route_api(method, &path);
     }
@@ -142,39 +143,6 @@ fn split_api_path(path: &str) -> Option<(&str, &str)> {
         return None;
     }
     Some((format, if rel.is_empty() { "/" } else { rel }))
-}
-
-/// `%XX` decoded to bytes (invalid escapes kept as written), then read as UTF-8 with invalid
-/// sequences replaced: Proxmox's `uri_unescape`, made into text.
-fn percent_decode(path: &str) -> String {
-    let bytes = path.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'%')
-            .then(|| Some((hex(*bytes.get(i + 1)?)?, hex(*bytes.get(i + 2)?)?)))
-            .flatten();
-        match escaped {
-            Some((high, low)) => {
-                out.push(high << 4 | low);
-                i += 3;
-            }
-            None => {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
 }
 
 /// Renders a handler result in a format, as Proxmox's `Formatter/Standard.pm`:
@@ -466,12 +434,12 @@ mod tests {
 
     #[test]
     fn percent_decoding() {
-        assert_eq!(percent_decode("/a%2Fb%2fc"), "/a/b/c");
-        assert_eq!(percent_decode("/%"), "/%");
-        assert_eq!(percent_decode("/%4"), "/%4");
-        assert_eq!(percent_decode("/%zz%41"), "/%zzA");
-        assert_eq!(percent_decode("/%C3%A9"), "/é");
-        assert_eq!(percent_decode("/%FF"), "/\u{fffd}");
+        assert_eq!(uri_unescape_lossy("/a%2Fb%2fc"), "/a/b/c");
+        assert_eq!(uri_unescape_lossy("/%"), "/%");
+        assert_eq!(uri_unescape_lossy("/%4"), "/%4");
+        assert_eq!(uri_unescape_lossy("/%zz%41"), "/%zzA");
+        assert_eq!(uri_unescape_lossy("/%C3%A9"), "/é");
+        assert_eq!(uri_unescape_lossy("/%FF"), "/\u{fffd}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Percent-escaping as Perl's URI::Escape does it, which is what Proxmox applies to ticket data
-//! and to credentials in headers.
+//! Percent-escaping as Perl's URI::Escape does it: what Proxmox applies to request paths, form
+//! bodies, ticket data, credentials in headers, and the free-text fields of `user.cfg`. The one
+//! implementation every module of core uses.
 
 use std::fmt::Write as _;
 
@@ -28,6 +29,11 @@ pub(crate) fn uri_unescape(input: &[u8]) -> Vec<u8> {
     out
 }
 
+/// [`uri_unescape`], the bytes then read as UTF-8 with invalid sequences replaced (U+FFFD).
+pub(crate) fn uri_unescape_lossy(input: &str) -> String {
+    String::from_utf8_lossy(&uri_unescape(input.as_bytes())).into_owned()
+}
+
 fn hex_value(digit: u8) -> Option<u8> {
     char::from(digit)
         .to_digit(16)
@@ -53,7 +59,9 @@ pub(crate) fn escape_ticket_data(data: &str) -> String {
     escape_bytes(data, |byte| matches!(byte, b':' | b'%'))
 }
 
-fn escape_bytes(input: &str, escape: impl Fn(u8) -> bool) -> String {
+/// Every character with a byte that `escape` picks becomes `%XX` for each of its UTF-8 bytes
+/// (upper-case hex); the others are kept.
+pub(crate) fn escape_bytes(input: &str, escape: impl Fn(u8) -> bool) -> String {
     let mut out = String::with_capacity(input.len());
     for (index, ch) in input.char_indices() {
         let bytes = &input.as_bytes()[index..index + ch.len_utf8()];
