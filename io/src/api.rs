@@ -16,6 +16,7 @@ use corral_core::api::{self, BodyEncoding, Call, Caller, Decision, Handler, Para
 use corral_core::http::api::{
     Format, Target, VersionInfo, generic_error, index_page, render, route,
 };
+use corral_core::http::compress::{Encoding, accepted_encoding};
 use corral_core::http::{ApiError, Reply};
 use http::header::{self, HeaderName, HeaderValue};
 use http::request::Parts;
@@ -427,21 +428,13 @@ fn forward_request(
     }
 }
 
-/// `gzip` or `deflate` when the client takes it and compression is on (Proxmox's substring
-/// test); nothing otherwise.
+/// `gzip` or `deflate` when the client takes it and compression is on; nothing otherwise.
 fn normalised_accept_encoding(parts: &Parts, compression: bool) -> Option<&'static str> {
     if !compression {
         return None;
     }
     let accepted = parts.headers.get(header::ACCEPT_ENCODING)?.as_bytes();
-    let has = |needle: &[u8]| accepted.windows(needle.len()).any(|w| w == needle);
-    if has(b"gzip") {
-        Some("gzip")
-    } else if has(b"deflate") {
-        Some("deflate")
-    } else {
-        None
-    }
+    accepted_encoding(accepted).map(Encoding::header_value)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -40,7 +40,13 @@ pub fn choose_encoding(
     if !enabled || !compressible || body_len <= MIN_COMPRESSED_LEN {
         return None;
     }
-    let accept = accept_encoding?;
+    accepted_encoding(accept_encoding?)
+}
+
+/// The encoding a client takes, by Proxmox's substring test: gzip if `Accept-Encoding` contains
+/// "gzip", else deflate if it contains "deflate". pveproxy also forwards this (normalised)
+/// to pvedaemon.
+pub fn accepted_encoding(accept: &[u8]) -> Option<Encoding> {
     if contains(accept, b"gzip") {
         Some(Encoding::Gzip)
     } else if contains(accept, b"deflate") {
