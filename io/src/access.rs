@@ -11,10 +11,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use corral_core::access::{Domains, Shadow, TfaConfig, TokenSecrets, UserConfig};
+use corral_core::access::{Domains, Parsed, Shadow, TfaConfig, TokenSecrets, UserConfig};
 use corral_core::auth::csrf::CsrfSecret;
 use corral_core::auth::keys::PublicKeys;
-use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::authkey;
@@ -45,6 +44,12 @@ impl AuthFailure {
             message,
             detail: detail.into(),
         }
+    }
+
+    /// Proxmox's answer to every credential that does not check out: `authentication
+    /// failure`, whatever the reason (which only the log gets).
+    pub fn denied(detail: impl Into<String>) -> Self {
+        AuthFailure::new("authentication failure", detail)
     }
 
     /// `No ticket`, `authentication failure`, …: the status line's text.
@@ -159,17 +164,35 @@ impl AccessFiles {
 
     /// `user.cfg`; a missing file means only root@pam. Malformed lines are logged and skipped.
     pub fn user_config(&self) -> Rc<UserConfig> {
-        let loaded = self.user.borrow_mut().get(self.ttl, || {
-            let text = self.read_text(USER_CFG)?;
-            let parsed = UserConfig::parse(text.as_deref());
+        self.parsed(
+            &self.user,
+            USER_CFG,
+            UserConfig::parse,
+            "only root@pam can log in",
+        )
+    }
+
+    /// A file read into `T` through its parser, its warnings logged with the file's name; when
+    /// it cannot be read (and was never read before), what the parser makes of no file, and an
+    /// error saying `consequence`.
+    fn parsed<T>(
+        &self,
+        cache: &RefCell<Cached<T>>,
+        absolute: &str,
+        parse: fn(Option<&str>) -> Parsed<T>,
+        consequence: &str,
+    ) -> Rc<T> {
+        let loaded = cache.borrow_mut().get(self.ttl, || {
+            let text = self.read_text(absolute)?;
+            let parsed = parse(text.as_deref());
             for warning in &parsed.warnings {
-                tracing::warn!("{USER_CFG}: {warning}");
+                tracing::warn!("{absolute}: {warning}");
             }
             Ok::<_, String>(parsed.config)
         });
         loaded.unwrap_or_else(|error: String| {
-            tracing::error!("{error}; only root@pam can log in");
-            Rc::new(UserConfig::default())
+            tracing::error!("{error}; {consequence}");
+            Rc::new(parse(None).config)
         })
     }
 
@@ -179,7 +202,7 @@ impl AccessFiles {
             .get(self.ttl, || {
                 authkey::load_public_keys(&*self.files, &self.root)
             })
-            .map_err(|e| AuthFailure::new("authentication failure", e.to_string()))
+            .map_err(|e| AuthFailure::denied(e.to_string()))
     }
 
     pub fn csrf_secret(&self) -> Result<Rc<CsrfSecret>, AuthFailure> {
@@ -188,28 +211,17 @@ impl AccessFiles {
             .get(self.ttl, || {
                 authkey::load_csrf_secret(&*self.files, &self.root)
             })
-            .map_err(|e| AuthFailure::new("authentication failure", e.to_string()))
+            .map_err(|e| AuthFailure::denied(e.to_string()))
     }
 
     /// `domains.cfg`, with `pam` and `pve` always present.
     pub fn domains(&self) -> Rc<Domains> {
-        let loaded = self.domains.borrow_mut().get(self.ttl, || {
-            let text = self.read_text(DOMAINS_CFG)?;
-            let parsed = Domains::parse(text.as_deref());
-            for warning in &parsed.warnings {
-                tracing::warn!("{DOMAINS_CFG}: {warning}");
-            }
-            Ok::<_, String>(parsed.config)
-        });
-        loaded.unwrap_or_else(|error: String| {
-            tracing::error!("{error}; only the pam and pve realms exist");
-            Rc::new(Domains::parse(None).config)
-        })
-    }
-
-    /// The data of `GET /access/domains`.
-    pub fn domains_data(&self) -> Result<Value, corral_core::http::ApiError> {
-        Ok(self.domains().api_index())
+        self.parsed(
+            &self.domains,
+            DOMAINS_CFG,
+            Domains::parse,
+            "only the pam and pve realms exist",
+        )
     }
 
     /// `priv/token.cfg` (pvedaemon only: root reads it).

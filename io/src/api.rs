@@ -12,12 +12,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use corral_core::access::{Authid, Tokenid, UserConfig, Userid};
 use corral_core::api::{self, BodyEncoding, Call, Caller, Decision, Handler, Params, Role};
+use corral_core::auth::credentials::Credentials;
+use corral_core::auth::keyage::Quorum;
+use corral_core::auth::ticket;
 use corral_core::http::api::{
     Format, Target, VersionInfo, generic_error, index_page, render, route,
 };
 use corral_core::http::compress::{Encoding, accepted_encoding};
 use corral_core::http::{ApiError, Reply};
+use corral_core::time::UnixTime;
 use http::header::{self, HeaderName, HeaderValue};
 use http::request::Parts;
 use http::{Method, StatusCode};
@@ -58,7 +63,7 @@ pub struct ApiSettings {
     pub compression: bool,
     /// How pvedaemon signs new tickets (PKCS#1 v1.5 with SHA-256 unless a cluster still has
     /// Proxmox nodes that verify SHA-1 only).
-    pub sign_digest: corral_core::auth::ticket::SignDigest,
+    pub sign_digest: ticket::SignDigest,
 }
 
 /// A reply with what the server does around it.
@@ -125,7 +130,7 @@ impl ApiService {
         &self.access
     }
 
-    pub(crate) fn clock_now(&self) -> corral_core::time::UnixTime {
+    pub(crate) fn clock_now(&self) -> UnixTime {
         self.clock.now()
     }
 
@@ -170,7 +175,7 @@ impl ApiService {
         let authid = if api::needs_auth(&parts.method, path) {
             match self.authenticate(parts, &credentials).await {
                 Ok(authid) => Some(authid),
-                Err(failure) => return self.unauthorized(format, failure, client_ip),
+                Err(failure) => return unauthorized(failure, client_ip),
             }
         } else {
             None
@@ -191,7 +196,10 @@ impl ApiService {
             role: self.settings.role,
             forwarded: parts.headers.contains_key(PVE_DISABLE_PROXY),
         };
-        let reply = match api::decide(&call, &*user) {
+        let decision = api::decide(&call, &*user);
+        // A relayed 401 already waited in pvedaemon; our own wait here.
+        let relayed = decision == Decision::ToDaemon;
+        let reply = match decision {
             Decision::Refuse(error) => render(format, Err(error)),
             Decision::ToDaemon => self.forward_to_daemon(request, &credentials, &params).await,
             Decision::ToNode(node) => render(
@@ -216,29 +224,11 @@ impl ApiService {
                 render(format, result)
             }
         };
-        // Our own 401s wait; a relayed one already waited in pvedaemon.
-        let delayed = reply.status == StatusCode::UNAUTHORIZED
-            && (self.settings.role == Role::Daemon || !is_relayed(&reply));
+        let delayed = reply.status == StatusCode::UNAUTHORIZED && !relayed;
         ApiReply {
             reply,
             user: authid,
             delayed,
-        }
-    }
-
-    /// A 401 in the request's format, logged as Proxmox logs failed authentication.
-    fn unauthorized(&self, format: Format, failure: AuthFailure, client_ip: IpAddr) -> ApiReply {
-        tracing::info!(
-            "authentication failure; rhost={client_ip} msg={}",
-            failure.detail()
-        );
-        let error = ApiError::new(StatusCode::UNAUTHORIZED, failure.message());
-        let _ = format;
-        // Proxmox answers a failed authentication with a generic error (no formatter).
-        ApiReply {
-            reply: generic_error(error.status, &error.message),
-            user: None,
-            delayed: true,
         }
     }
 
@@ -259,9 +249,18 @@ impl ApiService {
     }
 }
 
-/// A relayed reply carries the daemon's headers; a local one has none of its own but these.
-fn is_relayed(reply: &Reply) -> bool {
-    reply.content_type.is_none() && !reply.compressible
+/// A 401 for a failed authentication, logged as Proxmox logs it. Proxmox answers it as a
+/// generic error, in no format.
+fn unauthorized(failure: AuthFailure, client_ip: IpAddr) -> ApiReply {
+    tracing::info!(
+        "authentication failure; rhost={client_ip} msg={}",
+        failure.detail()
+    );
+    ApiReply {
+        reply: generic_error(StatusCode::UNAUTHORIZED, failure.message()),
+        user: None,
+        delayed: true,
+    }
 }
 
 fn is_loopback(ip: IpAddr) -> bool {
@@ -337,7 +336,7 @@ impl ApiService {
     async fn forward_to_daemon(
         &self,
         request: &ApiRequest<'_>,
-        credentials: &corral_core::auth::credentials::Credentials,
+        credentials: &Credentials,
         params: &Params,
     ) -> Reply {
         let Some(daemon) = &self.daemon else {
@@ -358,7 +357,7 @@ impl ApiService {
         match handler {
             Handler::Version => Ok(corral_core::http::api::version_data(&self.settings.version)),
             Handler::TicketPage => Ok(Value::Null),
-            Handler::Domains => self.access.domains_data(),
+            Handler::Domains => Ok(self.access.domains().api_index()),
             Handler::Permissions => self.permissions(context),
             Handler::NodeTime => Ok(self.node_time()),
             Handler::CreateTicket => self.create_ticket(context).await,
@@ -383,7 +382,7 @@ impl ApiService {
 fn forward_request(
     parts: &Parts,
     client_ip: IpAddr,
-    credentials: &corral_core::auth::credentials::Credentials,
+    credentials: &Credentials,
     params: &Params,
     compression: bool,
 ) -> Forward {
@@ -440,11 +439,6 @@ fn normalised_accept_encoding(parts: &Parts, compression: bool) -> Option<&'stat
 // ---------------------------------------------------------------------------------------------
 // Authentication
 
-use corral_core::access::{Authid, Tokenid, UserConfig, Userid};
-use corral_core::auth::credentials::Credentials;
-use corral_core::auth::keyage::Quorum;
-use corral_core::auth::ticket;
-
 impl ApiService {
     /// Proxmox's `auth_handler`: a ticket (then, for non-GET calls in pveproxy, the CSRF
     /// token), else an API token; the user must exist, be enabled and not expired.
@@ -456,10 +450,7 @@ impl ApiService {
         let now = self.clock.now();
         match credentials {
             Credentials::None => Err(AuthFailure::new("No ticket", "no ticket")),
-            Credentials::InvalidToken => Err(AuthFailure::new(
-                "authentication failure",
-                "no tokenid specified",
-            )),
+            Credentials::InvalidToken => Err(AuthFailure::denied("no tokenid specified")),
             Credentials::Ticket(text) => {
                 let userid = self.verify_ticket(text, now)?;
                 if self.needs_csrf(&parts.method) {
@@ -474,12 +465,8 @@ impl ApiService {
         }
     }
 
-    fn verify_ticket(
-        &self,
-        text: &str,
-        now: corral_core::time::UnixTime,
-    ) -> Result<String, AuthFailure> {
-        let invalid = |detail: String| AuthFailure::new("authentication failure", detail);
+    fn verify_ticket(&self, text: &str, now: UnixTime) -> Result<String, AuthFailure> {
+        let invalid = AuthFailure::denied;
         let keys = self.access.public_keys()?;
         let verified = ticket::verify(text, &keys, now, Quorum::Quorate)
             .map_err(|e| invalid(format!("invalid ticket: {e}")))?;
@@ -496,12 +483,7 @@ impl ApiService {
         self.settings.role == Role::Proxy && *method != Method::GET
     }
 
-    fn verify_csrf(
-        &self,
-        parts: &Parts,
-        userid: &str,
-        now: corral_core::time::UnixTime,
-    ) -> Result<(), AuthFailure> {
+    fn verify_csrf(&self, parts: &Parts, userid: &str, now: UnixTime) -> Result<(), AuthFailure> {
         let invalid =
             |detail: String| AuthFailure::new("Permission denied - invalid csrf token", detail);
         let secret = self.access.csrf_secret()?;
@@ -520,9 +502,9 @@ impl ApiService {
         &self,
         tokenid: &str,
         secret: &str,
-        now: corral_core::time::UnixTime,
+        now: UnixTime,
     ) -> Result<String, AuthFailure> {
-        let invalid = |detail: String| AuthFailure::new("authentication failure", detail);
+        let invalid = AuthFailure::denied;
         let token = Tokenid::parse(tokenid).map_err(|e| invalid(e.to_string()))?;
         self.access
             .user_config()
@@ -546,10 +528,7 @@ impl ApiService {
             return Ok(tokenid.to_owned());
         }
         let Some(daemon) = &self.daemon else {
-            return Err(AuthFailure::new(
-                "authentication failure",
-                "no pvedaemon to check tokens",
-            ));
+            return Err(AuthFailure::denied("no pvedaemon to check tokens"));
         };
         let credentials = Credentials::Token {
             tokenid: tokenid.to_owned(),
@@ -566,17 +545,16 @@ impl ApiService {
             self.tokens.borrow_mut().remember(tokenid, secret);
             return Ok(tokenid.to_owned());
         }
-        Err(AuthFailure::new(
-            "authentication failure",
-            format!(
-                "pvedaemon refused the token ({} {})",
-                reply.status.as_u16(),
-                reply.reason
-            ),
-        ))
+        Err(AuthFailure::denied(format!(
+            "pvedaemon refused the token ({} {})",
+            reply.status.as_u16(),
+            reply.reason
+        )))
     }
 
     /// [`TOKEN_CHECK_PATH`]: 200 when the token checks out, 401 otherwise; loopback peers only.
+    /// The 401 waits like any other here: any local user can reach pvedaemon's port, and must
+    /// not guess secrets faster through this path than through the API.
     fn answer_token_check(&self, request: &ApiRequest<'_>) -> Reply {
         if !is_loopback(request.peer.ip()) {
             return generic_error(
@@ -585,7 +563,7 @@ impl ApiService {
             );
         }
         let now = self.clock.now();
-        match corral_core::auth::credentials::Credentials::from_headers(&request.parts.headers) {
+        match Credentials::from_headers(&request.parts.headers) {
             Credentials::Token { tokenid, secret } => {
                 match self.verify_token(&tokenid, &secret, now) {
                     Ok(_) => generic_error(StatusCode::OK, "OK"),

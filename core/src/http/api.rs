@@ -95,7 +95,7 @@ impl RouteError {
 pub fn route(method: &Method, path: &str) -> Result<Target, RouteError> {
     let path = uri_unescape_lossy(path);
     if path.starts_with(API_BASE) {
-        return route_api(method, &path);
+        return route_api(&path);
     }
     if *method == Method::GET && path == "/" {
         return Ok(Target::Index);
@@ -109,7 +109,7 @@ pub fn route(method: &Method, path: &str) -> Result<Target, RouteError> {
     })
 }
 
-fn route_api(method: &Method, path: &str) -> Result<Target, RouteError> {
+fn route_api(path: &str) -> Result<Target, RouteError> {
     let generic = |message: String| RouteError {
         format: None,
         error: ApiError::new(StatusCode::NOT_IMPLEMENTED, message),
@@ -122,7 +122,6 @@ fn route_api(method: &Method, path: &str) -> Result<Target, RouteError> {
             "no formatter for uri {rel}, {format_name}"
         )));
     };
-    let _ = method;
     Ok(Target::Api {
         format,
         path: rel.to_owned(),
