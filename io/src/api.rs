@@ -58,9 +58,6 @@ pub struct ApiSettings {
     pub node: String,
     pub version: VersionInfo,
     pub unauthorized_delay: Duration,
-    /// Whether replies may be compressed (pveproxy's COMPRESSION); decides the Accept-Encoding
-    /// forwarded to pvedaemon.
-    pub compression: bool,
     /// How pvedaemon signs new tickets (PKCS#1 v1.5 with SHA-256 unless a cluster still has
     /// Proxmox nodes that verify SHA-1 only).
     pub sign_digest: ticket::SignDigest,
@@ -104,6 +101,9 @@ pub struct ApiRequest<'a> {
     pub parts: &'a Parts,
     pub body: Bytes,
     pub peer: SocketAddr,
+    /// Whether the connection's settings let replies be compressed (COMPRESSION): decides the
+    /// Accept-Encoding forwarded to pvedaemon.
+    pub compression: bool,
 }
 
 impl ApiService {
@@ -348,7 +348,7 @@ impl ApiService {
             request.peer.ip(),
             credentials,
             params,
-            self.settings.compression,
+            request.compression,
         );
         daemon.send(forward).await
     }

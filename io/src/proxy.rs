@@ -433,6 +433,7 @@ async fn handle_request(
                     parts: &parts,
                     body,
                     peer: context.peer,
+                    compression: context.settings.compression,
                 };
                 let answer = api.handle(request).await;
                 if answer.delayed {

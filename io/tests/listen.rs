@@ -114,7 +114,6 @@ async fn at_the_connection_limit_accepting_pauses() {
                     repoid: "t".into(),
                 },
                 unauthorized_delay: Duration::from_millis(100),
-                compression: loaded.settings.compression,
                 sign_digest: SignDigest::Sha256,
             };
             let access = AccessFiles::new(Rc::new(MemFiles::default()), Root::default());

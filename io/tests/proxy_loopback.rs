@@ -139,7 +139,7 @@ fn keys() -> &'static Keys {
 }
 
 /// pveproxy's API over the node's key files (no pvedaemon: protected calls would be 500).
-fn api_service(delay: Duration, compression: bool) -> Rc<ApiService> {
+fn api_service(delay: Duration) -> Rc<ApiService> {
     let fs = MemFs::new(clock());
     for (path, bytes, mode) in &keys().files {
         fs.insert(path.clone(), bytes.clone(), *mode);
@@ -153,7 +153,6 @@ fn api_service(delay: Duration, compression: bool) -> Rc<ApiService> {
             repoid: "c0ffee42".to_owned(),
         },
         unauthorized_delay: delay,
-        compression,
         sign_digest: SignDigest::Sha256,
     };
     let access = AccessFiles::new(Rc::new(fs), Root::default()).with_ttl(Duration::ZERO);
@@ -194,7 +193,7 @@ async fn start_on(
 ) -> io::Result<Server> {
     let listener = TokioNet.bind(addr).await?;
     let log = MemoryLog::default();
-    let api = api_service(delay, settings.compression);
+    let api = api_service(delay);
     let server = ProxyServer::new(listener, settings, api, clock(), Rc::new(log.clone()));
     let addr = server.local_addr()?;
     let handle = server.handle();

@@ -113,7 +113,7 @@ async fn serve(args: &DaemonArgs) -> Result<()> {
     create_run_dir(&root, account.as_ref())?;
     account.drop_for_good()?;
     write_pid_file(&root)?;
-    let api = proxy_api(args, &root, &clock, loaded.settings.compression);
+    let api = proxy_api(args, &root, &clock);
     let addr = listener
         .local_addr()
         .context("the listening socket has no address")?;
@@ -154,18 +154,12 @@ async fn serve(args: &DaemonArgs) -> Result<()> {
 }
 
 /// pveproxy's API: runs the unprotected calls, forwards the protected ones to pvedaemon.
-fn proxy_api(
-    args: &DaemonArgs,
-    root: &Root,
-    clock: &Arc<dyn WallClock>,
-    compression: bool,
-) -> Rc<ApiService> {
+fn proxy_api(args: &DaemonArgs, root: &Root, clock: &Arc<dyn WallClock>) -> Rc<ApiService> {
     let settings = ApiSettings {
         role: Role::Proxy,
         node: args.node.clone(),
         version: version(),
         unauthorized_delay: UNAUTHORIZED_DELAY,
-        compression,
         sign_digest: SignDigest::Sha256,
     };
     let access = AccessFiles::new(Rc::new(RealFiles), root.clone());

@@ -181,7 +181,6 @@ async fn serve(args: &StartArgs, node: String) -> Result<()> {
         } else {
             Duration::from_millis(args.unauthorized_delay_ms)
         },
-        compression: false,
         sign_digest: if args.sign_sha1 {
             SignDigest::Sha1
         } else {

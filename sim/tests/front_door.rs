@@ -113,7 +113,7 @@ fn keys() -> &'static Keys {
 }
 
 /// pveproxy's API (no pvedaemon) over the key files, with Proxmox's 3 s 401 delay.
-fn api_service(clock: &Arc<dyn WallClock>, compression: bool) -> Rc<ApiService> {
+fn api_service(clock: &Arc<dyn WallClock>) -> Rc<ApiService> {
     let fs = MemFs::new(Arc::clone(clock));
     for (path, bytes, mode) in &keys().files {
         fs.insert(path.clone(), bytes.clone(), *mode);
@@ -123,7 +123,6 @@ fn api_service(clock: &Arc<dyn WallClock>, compression: bool) -> Rc<ApiService> 
         node: "pve1".into(),
         version: version(),
         unauthorized_delay: UNAUTHORIZED_DELAY,
-        compression,
         sign_digest: SignDigest::Sha256,
     };
     let access = AccessFiles::new(Rc::new(fs), Root::default()).with_ttl(Duration::ZERO);
@@ -224,7 +223,7 @@ fn run_scenario(seed: u64) -> Observed {
                 proxy_settings::load(&files, &Root::default(), "pve1", Arc::clone(&clock))?;
             let listen = SocketAddr::from((Ipv4Addr::UNSPECIFIED, 8006));
             let listener = TurmoilNet.bind(listen).await?;
-            let api = api_service(&clock, loaded.settings.compression);
+            let api = api_service(&clock);
             ProxyServer::new(listener, loaded.settings, api, clock, Rc::new(log))
                 .run()
                 .await;
