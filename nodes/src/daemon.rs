@@ -22,7 +22,7 @@ use corral_io::access::AccessFiles;
 use corral_io::access_log::FileLog;
 use corral_io::api::{ApiService, ApiSettings, UNAUTHORIZED_DELAY};
 use corral_io::clock::{SystemClock, WallClock};
-use corral_io::files::{RealFiles, Root};
+use corral_io::files::{RealFiles, Root, write_atomic};
 use corral_io::forward::DaemonClient;
 use corral_io::net::{Listener, Network, TokioListener, TokioNet, bind_default};
 use corral_io::proxy::{ProxyHandle, ProxyServer};
@@ -45,6 +45,14 @@ pub struct DaemonArgs {
 
 /// pvedaemon's address, as Proxmox fixes it.
 pub const DAEMON_ADDR: SocketAddr = SocketAddr::new(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 85);
+
+/// The `--root` of every daemon command.
+#[derive(Debug, clap::Args)]
+pub struct RootArgs {
+    /// Directory under which all of the node's files live.
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+}
 
 /// pveproxy's port.
 pub const PORT: u16 = 8006;
@@ -112,7 +120,7 @@ async fn serve(args: &DaemonArgs) -> Result<()> {
     let log = open_access_log(&root, account.as_ref())?;
     create_run_dir(&root, account.as_ref())?;
     account.drop_for_good()?;
-    write_pid_file(&root)?;
+    write_pid_file(&root, PVEPROXY)?;
     let api = proxy_api(args, &root, &clock);
     let addr = listener
         .local_addr()
@@ -148,7 +156,7 @@ async fn serve(args: &DaemonArgs) -> Result<()> {
             log.dropped()
         );
     }
-    let _ = std::fs::remove_file(root.path(PID_FILE));
+    let _ = std::fs::remove_file(root.path(PVEPROXY.pid_file));
     tracing::info!("pveproxy stopped");
     Ok(())
 }
@@ -249,7 +257,7 @@ fn open_access_log(root: &Root, owner: Option<&User>) -> Result<FileLog> {
 /// `/run/pveproxy`, made by root for the daemon's user (as Proxmox's `bin/pveproxy` does), so
 /// the pid file can be written after the privilege drop.
 fn create_run_dir(root: &Root, owner: Option<&User>) -> Result<()> {
-    let path = root.path(PID_FILE);
+    let path = root.path(PVEPROXY.pid_file);
     let dir = path.parent().context("the pid file path has a directory")?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     if let Some(user) = owner {
@@ -259,25 +267,19 @@ fn create_run_dir(root: &Root, owner: Option<&User>) -> Result<()> {
     Ok(())
 }
 
-fn write_pid_file(root: &Root) -> Result<()> {
-    write_atomically(
-        &root.path(PID_FILE),
-        format!("{}\n", std::process::id()).as_bytes(),
-    )
+/// Writes this process's pid to `daemon`'s pid file (atomically: `stop` never reads half a
+/// pid), creating its directory when missing.
+pub(crate) fn write_pid_file(root: &Root, daemon: DaemonId) -> Result<()> {
+    let path = root.path(daemon.pid_file);
+    let dir = path.parent().context("the pid file path has a directory")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let pid = format!("{}\n", std::process::id());
+    write_atomic(&path, pid.as_bytes(), PID_FILE_MODE)?;
+    Ok(())
 }
 
-/// temp + fsync + rename, so a reader never sees a half-written file.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let temp = path.with_extension("tmp");
-    let mut file = std::fs::File::create(&temp)
-        .with_context(|| format!("cannot create {}", temp.display()))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("cannot write {}", temp.display()))?;
-    std::fs::rename(&temp, path)
-        .with_context(|| format!("cannot rename {} to {}", temp.display(), path.display()))
-}
+/// Pid files are readable by all, as usual.
+const PID_FILE_MODE: u32 = 0o644;
 
 /// SIGHUP reloads (and reopens the access log), SIGTERM and SIGINT stop.
 async fn handle_signals(
@@ -423,17 +425,74 @@ fn is_alive(pid: Pid) -> bool {
     state != Some('Z')
 }
 
-/// `pveproxy stop`: SIGTERM, then wait for the process to go (Proxmox kills after 15 s).
-pub fn stop(root: &Path) -> Result<bool> {
-    stop_daemon(root, PID_FILE, "pveproxy")
+/// One of the daemons, as its control commands (`stop`, `restart`, `status`) find it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DaemonId {
+    pub name: &'static str,
+    /// Under the node's root.
+    pub pid_file: &'static str,
 }
 
-/// `<name> stop` for the daemon whose pid file is `pid_file`.
-pub fn stop_daemon(root: &Path, pid_file: &str, name: &str) -> Result<bool> {
+pub const PVEPROXY: DaemonId = DaemonId {
+    name: "pveproxy",
+    pid_file: PID_FILE,
+};
+
+/// A daemon control command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    /// SIGTERM, then wait for the process to go (Proxmox kills after 15 s).
+    Stop,
+    /// A reload (SIGHUP), as systemd's ExecReload does.
+    Restart,
+    /// Whether it runs (LSB exit code 3 when not).
+    Status,
+}
+
+/// Runs a control command for `daemon` and returns the exit code.
+pub fn control(
+    daemon: DaemonId,
+    command: Control,
+    root: &Path,
+    out: &mut dyn std::io::Write,
+    err: &mut dyn std::io::Write,
+) -> Result<u8> {
     let root = Root::new(root);
-    let Some(pid) = running_pid(&root, pid_file) else {
-        return Ok(false);
-    };
+    let running = running_pid(&root, daemon.pid_file);
+    match (command, running) {
+        (Control::Stop, None) => {
+            writeln!(out, "not running")?;
+            Ok(0)
+        }
+        (Control::Stop, Some(pid)) => {
+            stop(daemon, pid)?;
+            writeln!(out, "stopped")?;
+            Ok(0)
+        }
+        (Control::Restart, Some(pid)) => {
+            kill(pid, Signal::SIGHUP)
+                .with_context(|| format!("cannot signal {} (pid {pid})", daemon.name))?;
+            writeln!(out, "reloading")?;
+            Ok(0)
+        }
+        (Control::Restart, None) => {
+            writeln!(err, "{}: not running", daemon.name)?;
+            Ok(1)
+        }
+        (Control::Status, Some(pid)) => {
+            writeln!(out, "running (pid {pid})")?;
+            Ok(0)
+        }
+        (Control::Status, None) => {
+            writeln!(out, "stopped")?;
+            // LSB: 3 = program is not running.
+            Ok(3)
+        }
+    }
+}
+
+fn stop(daemon: DaemonId, pid: Pid) -> Result<()> {
+    let name = daemon.name;
     kill(pid, Signal::SIGTERM).with_context(|| format!("cannot signal {name} (pid {pid})"))?;
     let deadline = std::time::Instant::now() + STOP_WAIT;
     while is_alive(pid) {
@@ -444,32 +503,7 @@ pub fn stop_daemon(root: &Path, pid_file: &str, name: &str) -> Result<bool> {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    Ok(true)
-}
-
-/// `pveproxy restart`: a reload (SIGHUP), as systemd's ExecReload does.
-pub fn restart(root: &Path) -> Result<bool> {
-    restart_daemon(root, PID_FILE, "pveproxy")
-}
-
-/// `<name> restart` (SIGHUP) for the daemon whose pid file is `pid_file`.
-pub fn restart_daemon(root: &Path, pid_file: &str, name: &str) -> Result<bool> {
-    let root = Root::new(root);
-    let Some(pid) = running_pid(&root, pid_file) else {
-        return Ok(false);
-    };
-    kill(pid, Signal::SIGHUP).with_context(|| format!("cannot signal {name} (pid {pid})"))?;
-    Ok(true)
-}
-
-/// `pveproxy status`: whether it runs.
-pub fn status(root: &Path) -> Option<i32> {
-    status_daemon(root, PID_FILE)
-}
-
-/// Whether the daemon whose pid file is `pid_file` runs.
-pub fn status_daemon(root: &Path, pid_file: &str) -> Option<i32> {
-    running_pid(&Root::new(root), pid_file).map(Pid::as_raw)
+    Ok(())
 }
 
 #[cfg(test)]

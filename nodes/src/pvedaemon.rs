@@ -10,7 +10,6 @@
 use std::ffi::OsString;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,9 +28,13 @@ use corral_io::files::{RealFiles, Root};
 use corral_io::net::{Network, TokioNet};
 use corral_io::proxy::{ProxyServer, ProxySettings};
 
-use crate::daemon::{self, DAEMON_ADDR};
+use crate::daemon::{self, Control, DAEMON_ADDR, DaemonId, RootArgs};
+use crate::report;
 
-const PID_FILE: &str = "/run/pvedaemon/pvedaemon.pid";
+const PVEDAEMON: DaemonId = DaemonId {
+    name: "pvedaemon",
+    pid_file: "/run/pvedaemon/pvedaemon.pid",
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -56,13 +59,6 @@ enum Command {
 }
 
 #[derive(Debug, Args)]
-struct RootArgs {
-    /// Directory under which all of the node's files live.
-    #[arg(long, value_name = "DIR", default_value = "/")]
-    root: PathBuf,
-}
-
-#[derive(Debug, Args)]
 struct StartArgs {
     #[command(flatten)]
     root: RootArgs,
@@ -77,7 +73,7 @@ struct StartArgs {
     #[arg(long)]
     sign_sha1: bool,
     /// How long a 401 reply waits, in milliseconds (Proxmox: 3000).
-    #[arg(long, value_name = "MS", default_value_t = 3000, hide = true)]
+    #[arg(long, value_name = "MS", default_value_t = UNAUTHORIZED_DELAY.as_millis() as u64, hide = true)]
     unauthorized_delay_ms: u64,
 }
 
@@ -89,55 +85,26 @@ where
 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
-        Err(error) => {
-            let _ = write!(err, "{error}");
-            return if error.use_stderr() { 2 } else { 0 };
-        }
+        Err(error) => return report::clap_error(error, out, err),
     };
-    match run_command(cli.command, out) {
-        Ok(code) => code,
-        Err(error) => {
-            let _ = writeln!(err, "pvedaemon: {error:#}");
-            1
-        }
-    }
+    run_command(cli.command, out, err).unwrap_or_else(|error| {
+        let _ = writeln!(err, "pvedaemon: {error:#}");
+        1
+    })
 }
 
-fn run_command(command: Command, out: &mut dyn Write) -> Result<u8> {
+fn run_command(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
     match command {
         Command::Start(args) => {
             crate::pveproxy::init_logging();
             start(&args)?;
             Ok(0)
         }
-        Command::Stop(args) => {
-            let stopped = daemon::stop_daemon(&args.root, PID_FILE, "pvedaemon")?;
-            writeln!(out, "{}", if stopped { "stopped" } else { "not running" })?;
-            Ok(0)
-        }
+        Command::Stop(args) => daemon::control(PVEDAEMON, Control::Stop, &args.root, out, err),
         Command::Restart(args) => {
-            let signalled = daemon::restart_daemon(&args.root, PID_FILE, "pvedaemon")?;
-            writeln!(
-                out,
-                "{}",
-                if signalled {
-                    "reloading"
-                } else {
-                    "not running"
-                }
-            )?;
-            Ok(if signalled { 0 } else { 1 })
+            daemon::control(PVEDAEMON, Control::Restart, &args.root, out, err)
         }
-        Command::Status(args) => match daemon::status_daemon(&args.root, PID_FILE) {
-            Some(pid) => {
-                writeln!(out, "running (pid {pid})")?;
-                Ok(0)
-            }
-            None => {
-                writeln!(out, "stopped")?;
-                Ok(3)
-            }
-        },
+        Command::Status(args) => daemon::control(PVEDAEMON, Control::Status, &args.root, out, err),
     }
 }
 
@@ -176,11 +143,7 @@ async fn serve(args: &StartArgs, node: String) -> Result<()> {
         role: Role::Daemon,
         node: node.clone(),
         version: daemon::version(),
-        unauthorized_delay: if args.unauthorized_delay_ms == 3000 {
-            UNAUTHORIZED_DELAY
-        } else {
-            Duration::from_millis(args.unauthorized_delay_ms)
-        },
+        unauthorized_delay: Duration::from_millis(args.unauthorized_delay_ms),
         sign_digest: if args.sign_sha1 {
             SignDigest::Sha1
         } else {
@@ -199,7 +162,7 @@ async fn serve(args: &StartArgs, node: String) -> Result<()> {
     };
     let server = ProxyServer::new(listener, server_settings, api, clock, Rc::new(NullLog));
     let handle = server.handle();
-    write_pid_file(&root)?;
+    daemon::write_pid_file(&root, PVEDAEMON)?;
     tracing::info!("pvedaemon listening on {} as node {node}", args.listen);
     let signals = tokio::task::spawn_local(async move {
         use tokio::signal::unix::{SignalKind, signal};
@@ -225,14 +188,7 @@ async fn serve(args: &StartArgs, node: String) -> Result<()> {
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
     server.run().await;
     signals.abort();
-    let _ = std::fs::remove_file(root.path(PID_FILE));
+    let _ = std::fs::remove_file(root.path(PVEDAEMON.pid_file));
     tracing::info!("pvedaemon stopped");
     Ok(())
-}
-
-fn write_pid_file(root: &Root) -> Result<()> {
-    let path = root.path(PID_FILE);
-    let dir = path.parent().context("the pid file path has a directory")?;
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    daemon::write_atomically(&path, format!("{}\n", std::process::id()).as_bytes())
 }

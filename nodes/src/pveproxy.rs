@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::{daemon, report};
+use crate::daemon::{self, Control, RootArgs};
+use crate::report;
 
 /// The commands that read `/etc/default/pveproxy` without starting anything. The `corral`
 /// development tool offers them too.
@@ -62,13 +63,6 @@ enum Command {
     Restart(RootArgs),
     /// Print whether the daemon is running.
     Status(RootArgs),
-}
-
-#[derive(Debug, Args)]
-struct RootArgs {
-    /// Directory under which all of the node's files live.
-    #[arg(long, value_name = "DIR", default_value = "/")]
-    root: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -131,30 +125,14 @@ fn run_daemon_command(
             Ok(0)
         }
         Command::Stop(args) => {
-            let stopped = daemon::stop(&args.root)?;
-            writeln!(out, "{}", if stopped { "stopped" } else { "not running" })?;
-            Ok(0)
+            daemon::control(daemon::PVEPROXY, Control::Stop, &args.root, out, err)
         }
         Command::Restart(args) => {
-            if daemon::restart(&args.root)? {
-                writeln!(out, "reloading")?;
-                Ok(0)
-            } else {
-                writeln!(err, "pveproxy: not running")?;
-                Ok(1)
-            }
+            daemon::control(daemon::PVEPROXY, Control::Restart, &args.root, out, err)
         }
-        Command::Status(args) => match daemon::status(&args.root) {
-            Some(pid) => {
-                writeln!(out, "running (pid {pid})")?;
-                Ok(0)
-            }
-            None => {
-                writeln!(out, "stopped")?;
-                // LSB: 3 = program is not running.
-                Ok(3)
-            }
-        },
+        Command::Status(args) => {
+            daemon::control(daemon::PVEPROXY, Control::Status, &args.root, out, err)
+        }
     }
 }
 

@@ -30,6 +30,7 @@ use std::fmt;
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+use crate::daemon::RootArgs;
 use anyhow::{Context, Result, bail};
 use clap::{ArgAction, ArgGroup, Args, Subcommand, ValueEnum};
 use corral_core::access::{
@@ -37,6 +38,7 @@ use corral_core::access::{
     Userid, normalize_path, split_list,
 };
 use corral_io::access::{DOMAINS_CFG, SHADOW_CFG, TOKEN_CFG, USER_CFG};
+use corral_io::authkey::{PRIVATE_DIR, PRIVATE_DIR_MODE, PRIVATE_MODE, SHARED_MODE};
 use corral_io::files::{CONFIG_LEN_MAX, Root, create_dir_all, read_optional, write_atomic};
 
 /// Shortest new password: Proxmox's `passwd` (`change_password`) minimum.
@@ -44,23 +46,10 @@ pub const PASSWORD_LEN_MIN: usize = 8;
 /// Longest new password Proxmox accepts, in characters.
 pub const PASSWORD_LEN_MAX: usize = 64;
 
-/// `user.cfg` and the other files pveproxy reads as `www-data`.
-const SHARED_FILE_MODE: u32 = 0o640;
-/// `/etc/pve/priv/` and the files in it: root's alone.
-const PRIV_DIR_MODE: u32 = 0o700;
-const PRIV_FILE_MODE: u32 = 0o600;
 /// `/etc/pve` itself, when it has to be created (pmxcfs shows it 0755).
 const PVE_DIR_MODE: u32 = 0o755;
 /// The group pveproxy runs as; it reads `user.cfg`.
 const WWW_GROUP: &str = "www-data";
-
-/// Where the node's files live.
-#[derive(Debug, Args)]
-pub struct RootArg {
-    /// Directory under which all of the node's files live.
-    #[arg(long, value_name = "DIR", default_value = "/")]
-    pub root: PathBuf,
-}
 
 /// `corral user …`
 #[derive(Debug, Subcommand)]
@@ -109,7 +98,7 @@ pub struct UserAddArgs {
     #[arg(long, value_name = "LIST")]
     pub groups: Option<String>,
     #[command(flatten)]
-    pub root: RootArg,
+    pub root: RootArgs,
 }
 
 #[derive(Debug, Args)]
@@ -118,7 +107,7 @@ pub struct UserPasswdArgs {
     #[arg(value_name = "USERID")]
     pub userid: String,
     #[command(flatten)]
-    pub root: RootArg,
+    pub root: RootArgs,
 }
 
 /// `corral token …`
@@ -152,7 +141,7 @@ pub struct TokenAddArgs {
     #[arg(long, value_name = "FORMAT", value_enum, default_value_t = OutputFormat::Text)]
     pub output_format: OutputFormat,
     #[command(flatten)]
-    pub root: RootArg,
+    pub root: RootArgs,
 }
 
 /// pveum's `--output-format`.
@@ -195,7 +184,7 @@ pub struct AclSetArgs {
     #[arg(long, value_name = "0|1", default_value = "1", value_parser = parse_flag, action = ArgAction::Set)]
     pub propagate: bool,
     #[command(flatten)]
-    pub root: RootArg,
+    pub root: RootArgs,
 }
 
 /// A boolean as Proxmox's CLI takes it: 1/0, yes/no, on/off, true/false.
@@ -342,7 +331,7 @@ impl AccessPaths {
             token_cfg: root.path(TOKEN_CFG),
             domains_cfg: root.path(DOMAINS_CFG),
             pve_dir: root.path("/etc/pve"),
-            priv_dir: root.path("/etc/pve/priv"),
+            priv_dir: root.path(PRIVATE_DIR),
         }
     }
 
@@ -368,14 +357,14 @@ impl AccessPaths {
 
     fn write_user_cfg(&self, config: &UserConfig) -> Result<()> {
         create_dir_all(&self.pve_dir, PVE_DIR_MODE)?;
-        write_atomic(&self.user_cfg, config.render().as_bytes(), SHARED_FILE_MODE)?;
+        write_atomic(&self.user_cfg, config.render().as_bytes(), SHARED_MODE)?;
         share_with_www_data(&self.user_cfg)
     }
 
     fn write_private(&self, path: &Path, text: &str) -> Result<()> {
         create_dir_all(&self.pve_dir, PVE_DIR_MODE)?;
-        create_dir_all(&self.priv_dir, PRIV_DIR_MODE)?;
-        write_atomic(path, text.as_bytes(), PRIV_FILE_MODE)?;
+        create_dir_all(&self.priv_dir, PRIVATE_DIR_MODE)?;
+        write_atomic(path, text.as_bytes(), PRIVATE_MODE)?;
         Ok(())
     }
 }
