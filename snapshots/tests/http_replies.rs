@@ -1,11 +1,11 @@
-//! What pveproxy's HTTP layer decides to answer: status line, headers, body, as core renders
-//! them. Requests go through core's decisions in io's order (limits, routing, parameters,
-//! authentication with the ticket and CSRF checks, the API's routing decision, the handler,
-//! render), and the headers io derives from core are shown too (common headers at a fixed time,
-//! Content-Type, Content-Length, Connection: close for statuses that close). Not shown, because
-//! io adds them per connection: `Vary: Accept-Encoding`, compression, the 401 delay and the
-//! keep-alive limits — those are covered on real sockets by `io/tests/proxy_loopback.rs`, with
-//! io's own `ApiService`.
+//! What pveproxy's HTTP layer decides to answer: status line, headers, body. Requests go
+//! through core's head checks (as `io/src/proxy.rs` makes them) and then io's own API service
+//! (routing, parameters, authentication with the ticket and CSRF checks, the routing decision,
+//! the handler, render), and the headers io derives from the reply are shown too (common
+//! headers at a fixed time, Content-Type, Content-Length, Connection: close for statuses that
+//! close). Not shown, because io adds them per connection: `Vary: Accept-Encoding`,
+//! compression, the 401 delay and the keep-alive limits — those are covered on real sockets by
+//! `io/tests/proxy_loopback.rs`.
 //!
 //! Tickets are signed with core's test key A (`core/src/auth/testdata`), CSRF tokens derived
 //! from key B; the transcripts show them as placeholders such as `<ticket of root@pam>`. Only
@@ -15,24 +15,30 @@
 //! corral-snapshots --test http_replies` and `git diff`).
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr};
-use std::sync::OnceLock;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::{Arc, OnceLock};
 
-use corral_core::access::{Domains, UserConfig, Userid};
-use corral_core::api::{self, BodyEncoding, Call, Caller, Decision, Handler, Role};
-use corral_core::auth::credentials::Credentials;
+use bytes::Bytes;
+use corral_core::api::Role;
 use corral_core::auth::csrf::CsrfSecret;
-use corral_core::auth::keyage::Quorum;
-use corral_core::auth::keys::{PublicKeys, SigningKey, VerifyKey};
+use corral_core::auth::keys::SigningKey;
 use corral_core::auth::ticket::{self, SignDigest};
 use corral_core::http::access_log::{self, AccessLogEntry};
-use corral_core::http::http::request::Parts;
 use corral_core::http::http::{Method, Request, StatusCode, Version, header};
 use corral_core::http::{
-    ApiError, Format, Reply, Target, VersionInfo, check_head, closes_connection, common_headers,
-    generic_error, index_page, plain_http_redirect, render, route, version_data,
+    ApiError, Format, Reply, VersionInfo, check_head, closes_connection, common_headers,
+    plain_http_redirect, render,
 };
 use corral_core::time::UnixTime;
+use corral_io::access::AccessFiles;
+use corral_io::api::{ApiRequest, ApiService, ApiSettings, UNAUTHORIZED_DELAY};
+use corral_io::authkey::{
+    AUTHKEY_PRIVATE, AUTHKEY_PUBLIC, PRIVATE_MODE, SHARED_MODE, WWW_KEY as WWW_KEY_PATH,
+};
+use corral_io::clock::WallClock;
+use corral_io::files::{MemFs, Root};
 
 /// 2026-11-24 21:30:00 UTC.
 const NOW: UnixTime = UnixTime(1_795_555_800);
@@ -148,8 +154,9 @@ fn wire(reply: &Reply) -> String {
     out
 }
 
-/// One request (without a body) through core's decisions, as io makes them (pveproxy,
-/// `io/src/proxy.rs` then `io/src/api.rs`).
+/// One request (without a body) as pveproxy answers it: core's head checks, as
+/// `io/src/proxy.rs` makes them, then io's own API service (authentication, the routing
+/// decision, the handlers) over the node's key files in memory.
 fn serve(method: &str, target: &str, headers: &[(&str, &str)], version: Version) -> Reply {
     let mut builder = Request::builder()
         .method(method)
@@ -162,89 +169,50 @@ fn serve(method: &str, target: &str, headers: &[(&str, &str)], version: Version)
     if let Err(rejection) = check_head(&parts) {
         return rejection.reply();
     }
-    match route(&parts.method, parts.uri.path()) {
-        Ok(Target::Index) => index_page("pve1"),
-        Ok(Target::Api { format, path }) => serve_api(&parts, format, &path),
-        Err(error) => error.reply(),
+    let request = ApiRequest {
+        parts: &parts,
+        body: Bytes::new(),
+        peer: SocketAddr::from((Ipv4Addr::LOCALHOST, 50_000)),
+        compression: true,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    runtime.block_on(api_service().handle(request)).reply
+}
+
+/// Always [`NOW`], in UTC.
+#[derive(Debug)]
+struct FixedClock;
+
+impl WallClock for FixedClock {
+    fn now(&self) -> UnixTime {
+        NOW
+    }
+
+    fn utc_offset_secs(&self, _at: UnixTime) -> i32 {
+        0
     }
 }
 
-/// An API call: parameters, authentication, the routing decision, the handler.
-fn serve_api(parts: &Parts, format: Format, path: &str) -> Reply {
-    let params = match api::params::extract(parts.uri.query(), b"", BodyEncoding::Form) {
-        Ok(params) => params,
-        Err(e) => {
-            let error = ApiError::new(StatusCode::BAD_REQUEST, format!("{e}\n"));
-            return render(format, Err(error));
-        }
-    };
-    let users = UserConfig::default();
-    let authid = if api::needs_auth(&parts.method, path) {
-        match authenticate(parts, &users) {
-            Ok(authid) => Some(authid),
-            // Proxmox answers a failed authentication with a generic error, in no format.
-            Err(message) => return generic_error(StatusCode::UNAUTHORIZED, message),
-        }
-    } else {
-        None
-    };
-    let call = Call {
-        method: &parts.method,
-        path,
-        params: &params,
-        caller: Caller {
-            authid: authid.as_deref(),
-            token: false,
-        },
-        node: "pve1",
+/// pveproxy's API (no pvedaemon) for node `pve1`, with the test keys as the node's key files
+/// and no `user.cfg` (only root@pam exists).
+fn api_service() -> ApiService {
+    let clock: Arc<dyn WallClock> = Arc::new(FixedClock);
+    let files = MemFs::new(Arc::clone(&clock));
+    files.insert(Path::new(AUTHKEY_PRIVATE), AUTHKEY, PRIVATE_MODE);
+    files.insert(Path::new(AUTHKEY_PUBLIC), AUTHKEY_PUB, SHARED_MODE);
+    files.insert(Path::new(WWW_KEY_PATH), WWW_KEY, SHARED_MODE);
+    let settings = ApiSettings {
         role: Role::Proxy,
-        forwarded: false,
+        node: "pve1".to_owned(),
+        version: version_info(),
+        unauthorized_delay: UNAUTHORIZED_DELAY,
+        sign_digest: SignDigest::Sha256,
     };
-    let result = match api::decide(&call, &users) {
-        Decision::Refuse(error) => Err(error),
-        Decision::Run { method, params } => {
-            api::schema::verify(&params, method.params).map(|()| match method.handler {
-                Handler::Version => version_data(&version_info()),
-                Handler::Domains => Domains::parse(None).config.api_index(),
-                // `null`.
-                Handler::TicketPage => Default::default(),
-                other => panic!("{other:?} is not shown here"),
-            })
-        }
-        other => panic!("{path}: {other:?} is not shown here"),
-    };
-    render(format, result)
-}
-
-/// pveproxy's check of a ticket (and, for a call other than GET, the CSRF token): the
-/// authenticated user, or the 401's message.
-fn authenticate(parts: &Parts, users: &UserConfig) -> Result<String, &'static str> {
-    let ticket = match Credentials::from_headers(&parts.headers) {
-        Credentials::None => return Err("No ticket"),
-        Credentials::Ticket(ticket) => ticket,
-        other => panic!("{other:?}: API tokens are checked by pvedaemon, not shown here"),
-    };
-    let keys = PublicKeys {
-        current: VerifyKey::from_pem(AUTHKEY_PUB, NOW).expect("test key A's public key"),
-        old: None,
-    };
-    let failure = "authentication failure";
-    let verified = ticket::verify(&ticket, &keys, NOW, Quorum::Quorate).map_err(|_| failure)?;
-    let userid = Userid::parse(&verified.userid).map_err(|_| failure)?;
-    users
-        .check_user_enabled(&userid, NOW)
-        .map_err(|_| failure)?;
-    if parts.method != Method::GET {
-        let token = parts
-            .headers
-            .get("csrfpreventiontoken")
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default();
-        csrf_secret()
-            .verify(&verified.userid, token, NOW)
-            .map_err(|_| "Permission denied - invalid csrf token")?;
-    }
-    Ok(verified.userid)
+    let access = AccessFiles::new(Rc::new(files), Root::default());
+    ApiService::new(settings, access, clock, None)
 }
 
 /// The request as a client writes it, then the reply.
