@@ -380,6 +380,19 @@ impl MemFs {
         fs
     }
 
+    /// A copy of all files and directories that shares nothing with `self` from now on (a
+    /// clone shares): each test server gets its own node files from one prepared set.
+    pub fn detached(&self) -> MemFs {
+        let state = self.lock();
+        MemFs {
+            state: Arc::new(Mutex::new(MemFsState {
+                files: state.files.clone(),
+                dirs: state.dirs.clone(),
+            })),
+            clock: Arc::clone(&self.clock),
+        }
+    }
+
     /// Puts a file in place (no atomicity needed in memory), modified now.
     pub fn insert(&self, path: impl Into<PathBuf>, bytes: impl Into<Vec<u8>>, mode: u32) {
         let file = MemFile {

@@ -102,8 +102,8 @@ fn clock() -> Arc<dyn WallClock> {
 /// CSRF token for [`USER`] at [`NOW`]. RSA key generation is slow in debug builds, so it is done
 /// once for the whole file; every server gets copies of the same files.
 struct Keys {
-    /// Path, contents, mode.
-    files: Vec<(PathBuf, Vec<u8>, u32)>,
+    /// The node's files: copy with [`MemFs::detached`].
+    files: MemFs,
     ticket: String,
     csrf_token: String,
 }
@@ -122,16 +122,8 @@ fn keys() -> &'static Keys {
             .expect("the CSRF secret")
             .token(USER, now)
             .expect("a CSRF token");
-        let files = fs
-            .paths()
-            .into_iter()
-            .map(|path| {
-                let file = fs.file(&path).expect("listed, so present");
-                (path, file.bytes, file.mode)
-            })
-            .collect();
         Keys {
-            files,
+            files: fs,
             ticket,
             csrf_token,
         }
@@ -140,10 +132,7 @@ fn keys() -> &'static Keys {
 
 /// pveproxy's API over the node's key files (no pvedaemon: protected calls would be 500).
 fn api_service(delay: Duration) -> Rc<ApiService> {
-    let fs = MemFs::new(clock());
-    for (path, bytes, mode) in &keys().files {
-        fs.insert(path.clone(), bytes.clone(), *mode);
-    }
+    let fs = keys().files.detached();
     let settings = ApiSettings {
         role: Role::Proxy,
         node: NODE.to_owned(),

@@ -6,7 +6,6 @@
 
 use std::cell::RefCell;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, UNIX_EPOCH};
@@ -80,8 +79,8 @@ impl WallClock for EpochClock {
 /// The key files pvedaemon makes (ticket key pair, `pve-www.key`) and a ticket for root@pam
 /// issued at the simulation's start. RSA key generation is slow: once for all runs.
 struct Keys {
-    /// Path, contents, mode.
-    files: Vec<(PathBuf, Vec<u8>, u32)>,
+    /// The node's files: copy with [`MemFs::detached`].
+    files: MemFs,
     ticket: String,
 }
 
@@ -100,24 +99,13 @@ fn keys() -> &'static Keys {
             SignDigest::Sha256,
         )
         .expect("a ticket");
-        let files = fs
-            .paths()
-            .into_iter()
-            .map(|path| {
-                let file = fs.file(&path).expect("listed, so present");
-                (path, file.bytes, file.mode)
-            })
-            .collect();
-        Keys { files, ticket }
+        Keys { files: fs, ticket }
     })
 }
 
 /// pveproxy's API (no pvedaemon) over the key files, with Proxmox's 3 s 401 delay.
 fn api_service(clock: &Arc<dyn WallClock>) -> Rc<ApiService> {
-    let fs = MemFs::new(Arc::clone(clock));
-    for (path, bytes, mode) in &keys().files {
-        fs.insert(path.clone(), bytes.clone(), *mode);
-    }
+    let fs = keys().files.detached();
     let settings = ApiSettings {
         role: Role::Proxy,
         node: "pve1".into(),
