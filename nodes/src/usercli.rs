@@ -34,8 +34,8 @@ use crate::daemon::RootArgs;
 use anyhow::{Context, Result, bail};
 use clap::{ArgAction, ArgGroup, Args, Subcommand, ValueEnum};
 use corral_core::access::{
-    AclMember, Domains, NewToken, NewUser, Parsed, Shadow, TokenSecrets, Tokenid, UserConfig,
-    Userid, normalize_path, split_list,
+    AclMember, Domains, NewUser, Parsed, Shadow, Token, TokenSecrets, Tokenid, UserConfig, Userid,
+    normalize_path, split_list,
 };
 use corral_io::access::{DOMAINS_CFG, SHADOW_CFG, TOKEN_CFG, USER_CFG};
 use corral_io::authkey::{PRIVATE_DIR, PRIVATE_DIR_MODE, PRIVATE_MODE, SHARED_MODE};
@@ -551,7 +551,7 @@ fn token_add(args: &TokenAddArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
     let tokenid = Tokenid::new(userid, &args.tokenid)?;
     let files = AccessPaths::new(&args.root.root);
     let mut config = files.read_user_cfg(err)?;
-    let new = NewToken {
+    let new = Token {
         expire: args.expire.unwrap_or(0),
         privsep: args.privsep,
         comment: args.comment.clone(),

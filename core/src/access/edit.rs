@@ -78,26 +78,6 @@ impl Default for NewUser {
     }
 }
 
-/// A new API token's settings (`pveum user token add`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewToken {
-    /// 0 = never.
-    pub expire: i64,
-    /// Privilege separation; Proxmox's default is on.
-    pub privsep: bool,
-    pub comment: Option<String>,
-}
-
-impl Default for NewToken {
-    fn default() -> NewToken {
-        NewToken {
-            expire: 0,
-            privsep: true,
-            comment: None,
-        }
-    }
-}
-
 /// Who an ACL entry is for: `user@realm`, `@group` or `user@realm!token`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum AclMember {
@@ -160,7 +140,7 @@ impl UserConfig {
 
     /// Adds an API token to an existing user (`pveum user token add`). The secret is written
     /// to `token.cfg` by the caller.
-    pub fn add_token(&mut self, token: &Tokenid, new: NewToken) -> Result<(), EditError> {
+    pub fn add_token(&mut self, token: &Tokenid, new: Token) -> Result<(), EditError> {
         check_expire(new.expire)?;
         let user = self
             .users
@@ -169,14 +149,11 @@ impl UserConfig {
         if user.tokens.contains_key(token.name()) {
             return Err(EditError::TokenExists(token.clone()));
         }
-        user.tokens.insert(
-            token.name().to_owned(),
-            Token {
-                expire: new.expire,
-                privsep: new.privsep,
-                comment: non_empty(new.comment),
-            },
-        );
+        let new = Token {
+            comment: non_empty(new.comment),
+            ..new
+        };
+        user.tokens.insert(token.name().to_owned(), new);
         Ok(())
     }
 

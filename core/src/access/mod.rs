@@ -51,7 +51,7 @@ mod tfa;
 mod user_cfg;
 
 pub use domains::{Domains, Realm, RealmTfa};
-pub use edit::{AclMember, EditError, NewToken, NewUser};
+pub use edit::{AclMember, EditError, NewUser};
 pub use eval::{AccessError, Privileges};
 pub use ids::{
     Authid, IdError, POOL_DEPTH_MAX, Tokenid, USERID_LEN_MAX, Userid, is_valid_realm,

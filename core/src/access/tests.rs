@@ -780,8 +780,7 @@ mod editing {
         )
         .expect("new user");
         let token = Tokenid::parse("alice@pve!ci").expect("valid");
-        cfg.add_token(&token, NewToken::default())
-            .expect("new token");
+        cfg.add_token(&token, Token::default()).expect("new token");
         cfg.add_role("VMStarter", &["VM.PowerMgmt", "VM.Audit"])
             .expect("new role");
         cfg.add_group("audit", None).expect("new group");
@@ -838,12 +837,12 @@ role:VMStarter:VM.Audit,VM.PowerMgmt:
         );
         let token = Tokenid::parse("alice@pve!sep").expect("valid");
         assert_eq!(
-            error(cfg.add_token(&token, NewToken::default())),
+            error(cfg.add_token(&token, Token::default())),
             Err("token 'alice@pve!sep' already exists".to_owned())
         );
         let orphan = Tokenid::parse("ghost@pve!t1").expect("valid");
         assert_eq!(
-            error(cfg.add_token(&orphan, NewToken::default())),
+            error(cfg.add_token(&orphan, Token::default())),
             Err("user 'ghost@pve' does not exist".to_owned())
         );
         assert_eq!(

@@ -80,6 +80,17 @@ pub struct Token {
     pub comment: Option<String>,
 }
 
+impl Default for Token {
+    /// Never expiring, with privilege separation (Proxmox's defaults for a new token).
+    fn default() -> Token {
+        Token {
+            expire: 0,
+            privsep: true,
+            comment: None,
+        }
+    }
+}
+
 /// A group (`group:` line).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Group {
