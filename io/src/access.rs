@@ -17,7 +17,7 @@ use corral_core::auth::keys::PublicKeys;
 use tokio::time::Instant;
 
 use crate::authkey;
-use crate::files::{CONFIG_LEN_MAX, Files, Root};
+use crate::files::{self, CONFIG_LEN_MAX, Files, Root};
 
 /// How stale a parsed file may get.
 pub const CACHE_TTL: Duration = Duration::from_secs(1);
@@ -151,15 +151,7 @@ impl AccessFiles {
 
     fn read_text(&self, absolute: &str) -> Result<Option<String>, String> {
         let path = self.root.path(absolute);
-        let bytes = self
-            .files
-            .read(&path, CONFIG_LEN_MAX)
-            .map_err(|e| e.to_string())?;
-        bytes
-            .map(|bytes| {
-                String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8", path.display()))
-            })
-            .transpose()
+        files::read_text(&*self.files, &path, CONFIG_LEN_MAX).map_err(|e| e.to_string())
     }
 
     /// `user.cfg`; a missing file means only root@pam. Malformed lines are logged and skipped.

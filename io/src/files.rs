@@ -53,6 +53,27 @@ pub enum ReadError {
     Io { path: PathBuf, cause: io::Error },
     #[error("{} is larger than {len_max} bytes: not a config file", path.display())]
     TooLarge { path: PathBuf, len_max: u64 },
+    #[error("{}: line {line}: not UTF-8 text; fix or remove the line first", path.display())]
+    NotUtf8 { path: PathBuf, line: usize },
+}
+
+/// A text file that may be missing, through `files`: its bytes as UTF-8, or an error naming the
+/// first line that is not.
+pub fn read_text(
+    files: &dyn Files,
+    path: &Path,
+    len_max: u64,
+) -> Result<Option<String>, ReadError> {
+    let Some(bytes) = files.read(path, len_max)? else {
+        return Ok(None);
+    };
+    String::from_utf8(bytes).map(Some).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        ReadError::NotUtf8 {
+            path: path.to_owned(),
+            line: valid.iter().filter(|&&b| b == b'\n').count() + 1,
+        }
+    })
 }
 
 /// Reads a file that may be missing: `Ok(None)` when it does not exist (Proxmox then uses its

@@ -39,7 +39,7 @@ use corral_core::access::{
 };
 use corral_io::access::{DOMAINS_CFG, SHADOW_CFG, TOKEN_CFG, USER_CFG};
 use corral_io::authkey::{PRIVATE_DIR, PRIVATE_DIR_MODE, PRIVATE_MODE, SHARED_MODE};
-use corral_io::files::{CONFIG_LEN_MAX, Root, create_dir_all, read_optional, write_atomic};
+use corral_io::files::{CONFIG_LEN_MAX, RealFiles, Root, create_dir_all, write_atomic};
 
 /// Shortest new password: Proxmox's `passwd` (`change_password`) minimum.
 pub const PASSWORD_LEN_MIN: usize = 8;
@@ -371,20 +371,11 @@ impl AccessPaths {
 
 /// A file's text; `None` when it does not exist. Not UTF-8 is an error naming the line.
 fn read_text(path: &Path) -> Result<Option<String>> {
-    let Some(bytes) = read_optional(path, CONFIG_LEN_MAX)? else {
-        return Ok(None);
-    };
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok(Some(text)),
-        Err(e) => {
-            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-            let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
-            bail!(
-                "{}: line {line}: not UTF-8 text; fix or remove the line first",
-                path.display()
-            )
-        }
-    }
+    Ok(corral_io::files::read_text(
+        &RealFiles,
+        path,
+        CONFIG_LEN_MAX,
+    )?)
 }
 
 /// Prints what was skipped or worth knowing on reading; the file is written back from what was
