@@ -134,23 +134,6 @@ impl ApiService {
         self.clock.now()
     }
 
-    /// `POST /access/ticket`, in pvedaemon (the method is protected).
-    async fn create_ticket(&self, context: RunContext<'_>) -> Result<Value, ApiError> {
-        let text = |name: &str| context.params.get(name).and_then(api::params::as_text);
-        let mut username = text("username").unwrap_or_default();
-        if let Some(realm) = text("realm") {
-            username = format!("{username}@{realm}");
-        }
-        let verify = text("path").zip(text("privs"));
-        let request = crate::login::LoginRequest {
-            username,
-            password: text("password").unwrap_or_default(),
-            verify,
-            client_ip: context.client_ip,
-        };
-        self.login(request, self.settings.sign_digest).await
-    }
-
     /// Answers a request that passed the head checks.
     pub async fn handle(&self, request: ApiRequest<'_>) -> ApiReply {
         let parts = request.parts;
@@ -284,10 +267,10 @@ fn extract_params(parts: &Parts, body: &[u8]) -> Result<Params, ApiError> {
 
 /// What a handler is told about its call.
 #[derive(Debug, Clone, Copy)]
-struct RunContext<'a> {
-    authid: Option<&'a str>,
-    client_ip: IpAddr,
-    params: &'a Params,
+pub(crate) struct RunContext<'a> {
+    pub(crate) authid: Option<&'a str>,
+    pub(crate) client_ip: IpAddr,
+    pub(crate) params: &'a Params,
 }
 
 /// API tokens pvedaemon confirmed recently: (token id, SHA-256 of the secret) → valid until.

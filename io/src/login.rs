@@ -11,12 +11,14 @@ use std::net::IpAddr;
 
 use corral_core::access::{Authid, Userid};
 use corral_core::auth::keyage::Quorum;
-use corral_core::auth::ticket::{self, SignDigest};
+use corral_core::auth::ticket;
 use corral_core::http::ApiError;
 use http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::api::ApiService;
+use corral_core::api;
+
+use crate::api::{ApiService, RunContext};
 use crate::authkey;
 use crate::pam;
 
@@ -32,14 +34,27 @@ pub struct LoginRequest {
 }
 
 impl ApiService {
+    /// `POST /access/ticket`, in pvedaemon (the method is protected).
+    pub(crate) async fn create_ticket(&self, context: RunContext<'_>) -> Result<Value, ApiError> {
+        let text = |name: &str| context.params.get(name).and_then(api::params::as_text);
+        let mut username = text("username").unwrap_or_default();
+        if let Some(realm) = text("realm") {
+            username = format!("{username}@{realm}");
+        }
+        let verify = text("path").zip(text("privs"));
+        let request = LoginRequest {
+            username,
+            password: text("password").unwrap_or_default(),
+            verify,
+            client_ip: context.client_ip,
+        };
+        self.login(request).await
+    }
+
     /// Logs in and answers as Proxmox does; failures are logged with their reason and answered
     /// with a bare 401.
-    pub(crate) async fn login(
-        &self,
-        request: LoginRequest,
-        digest: SignDigest,
-    ) -> Result<Value, ApiError> {
-        match self.try_login(&request, digest).await {
+    async fn login(&self, request: LoginRequest) -> Result<Value, ApiError> {
+        match self.try_login(&request).await {
             Ok(reply) => {
                 tracing::info!("successful auth for user '{}'", request.username);
                 Ok(reply)
@@ -58,7 +73,7 @@ impl ApiService {
         }
     }
 
-    async fn try_login(&self, request: &LoginRequest, digest: SignDigest) -> Result<Value, String> {
+    async fn try_login(&self, request: &LoginRequest) -> Result<Value, String> {
         let now = self.clock_now();
         let userid = Userid::parse(&request.username).map_err(|e| e.to_string())?;
         let config = self.access().user_config();
@@ -84,7 +99,7 @@ impl ApiService {
             userid.as_str(),
             now,
             Quorum::Quorate,
-            digest,
+            self.settings().sign_digest,
         )
         .map_err(|e| format!("cannot issue a ticket: {e}"))?;
         let csrf = access
