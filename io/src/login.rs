@@ -10,13 +10,12 @@
 use std::net::IpAddr;
 
 use corral_core::access::{Authid, Userid};
+use corral_core::api;
 use corral_core::auth::keyage::Quorum;
 use corral_core::auth::ticket;
 use corral_core::http::ApiError;
 use http::StatusCode;
 use serde_json::{Value, json};
-
-use corral_core::api;
 
 use crate::api::{ApiService, RunContext};
 use crate::authkey;
