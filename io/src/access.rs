@@ -119,6 +119,7 @@ pub struct AccessFiles {
     csrf: RefCell<Cached<CsrfSecret>>,
     domains: RefCell<Cached<Domains>>,
     tokens: RefCell<Cached<TokenSecrets>>,
+    timezone: RefCell<Cached<String>>,
 }
 
 impl AccessFiles {
@@ -132,6 +133,7 @@ impl AccessFiles {
             csrf: RefCell::default(),
             domains: RefCell::default(),
             tokens: RefCell::default(),
+            timezone: RefCell::default(),
         }
     }
 
@@ -240,11 +242,16 @@ impl AccessFiles {
         TfaConfig::parse(text.as_deref()).map_err(|e| format!("{TFA_CFG}: {e}"))
     }
 
-    /// The host's time zone name (`/etc/timezone`), `UTC` when unset.
-    pub fn timezone(&self) -> String {
-        match self.read_text(TIMEZONE) {
-            Ok(Some(text)) if !text.trim().is_empty() => text.trim().to_owned(),
-            _ => "UTC".to_owned(),
-        }
+    /// The host's time zone name (`/etc/timezone`), `UTC` when unset or unreadable.
+    pub fn timezone(&self) -> Rc<String> {
+        let loaded = self.timezone.borrow_mut().get(self.ttl, || {
+            let text = self.read_text(TIMEZONE)?.unwrap_or_default();
+            let name = text.trim();
+            Ok::<_, String>(if name.is_empty() { "UTC" } else { name }.to_owned())
+        });
+        loaded.unwrap_or_else(|error| {
+            tracing::warn!("{error}; reporting UTC");
+            Rc::new("UTC".to_owned())
+        })
     }
 }

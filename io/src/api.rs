@@ -355,7 +355,7 @@ impl ApiService {
         serde_json::json!({
             "localtime": now.0 + i64::from(offset),
             "time": now.0,
-            "timezone": timezone,
+            "timezone": timezone.as_str(),
         })
     }
 }

@@ -273,12 +273,7 @@ async fn serve_connection<S>(
         first: Some(first[0]),
         inner: WriteTimeout::new(stream),
     };
-    let context = Rc::new(RequestContext {
-        peer,
-        settings: Rc::clone(&settings),
-        shared: Rc::clone(&shared),
-        served: std::cell::Cell::new(0),
-    });
+    let context = RequestContext::new(peer, Rc::clone(&settings), Rc::clone(&shared));
     if !core_http::looks_like_tls(first[0]) {
         serve_plain_redirect(stream, context).await;
         return;
@@ -299,12 +294,7 @@ async fn serve_plain_api<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin + 'static,
 {
-    let context = Rc::new(RequestContext {
-        peer,
-        settings,
-        shared: Rc::clone(&shared),
-        served: std::cell::Cell::new(0),
-    });
+    let context = RequestContext::new(peer, settings, Rc::clone(&shared));
     let stream = WriteTimeout::new(stream);
     let service = service_fn(move |request| handle_request(request, Rc::clone(&context)));
     serve_http(TokioIo::new(stream), service, &shared).await;
@@ -399,6 +389,15 @@ pub const KEEP_ALIVE_REQUESTS_MAX: u32 = 100;
 pub const RELOAD_GRACE: Duration = Duration::from_secs(5);
 
 impl RequestContext {
+    fn new(peer: SocketAddr, settings: Rc<ProxySettings>, shared: Rc<Shared>) -> Rc<Self> {
+        Rc::new(RequestContext {
+            peer,
+            settings,
+            shared,
+            served: std::cell::Cell::new(0),
+        })
+    }
+
     /// Whether the reply now being sent must be the connection's last: the keep-alive budget is
     /// spent, or a reload replaced the settings the connection was admitted under (Proxmox's old
     /// workers stop after a reload, so a newly denied peer keeps no connection alive).
