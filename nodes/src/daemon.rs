@@ -71,11 +71,7 @@ pub fn default_node_name() -> String {
 
 /// A node name is a host-name label; it becomes a path component (`/etc/pve/nodes/<node>`).
 pub(crate) fn check_node_name(node: &str) -> Result<()> {
-    let valid = !node.is_empty()
-        && node.len() <= 63
-        && node.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        && !node.starts_with('-');
-    if !valid {
+    if node.len() > 63 || !corral_core::api::schema::is_node_name(node) {
         bail!("--node '{node}' is not a valid node name (letters, digits and '-')");
     }
     Ok(())

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::params::{Params, as_text};
+use crate::access::{Authid, is_valid_realm};
 use crate::http::ApiError;
 
 /// What a parameter must look like.
@@ -153,8 +154,8 @@ impl Format {
     fn accepts(self, text: &str) -> bool {
         match self {
             Format::Node => is_node_name(text),
-            Format::Realm => is_realm(text),
-            Format::Authid => is_authid(text),
+            Format::Realm => is_valid_realm(text),
+            Format::Authid => Authid::parse(text).is_ok(),
             Format::PrivList => text
                 .split([',', ';', ' ', '\t'])
                 .filter(|p| !p.is_empty())
@@ -172,7 +173,8 @@ impl Format {
     }
 }
 
-fn is_node_name(text: &str) -> bool {
+/// Proxmox's `pve-node` format: a host name label, `[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?`.
+pub fn is_node_name(text: &str) -> bool {
     let bytes = text.as_bytes();
     let edge_ok = |b: Option<&u8>| b.is_some_and(u8::is_ascii_alphanumeric);
     edge_ok(bytes.first())
@@ -180,36 +182,6 @@ fn is_node_name(text: &str) -> bool {
         && bytes
             .iter()
             .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
-}
-
-fn is_realm(text: &str) -> bool {
-    let mut chars = text.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && text.len() >= 2
-        && chars.all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c))
-}
-
-/// `user@realm` or `user@realm!token`, Proxmox's shape checks (at most 64 characters for the
-/// user id).
-fn is_authid(text: &str) -> bool {
-    let (userid, token) = match text.split_once('!') {
-        Some((userid, token)) => (userid, Some(token)),
-        None => (text, None),
-    };
-    let Some((user, realm)) = userid.rsplit_once('@') else {
-        return false;
-    };
-    let user_ok = !user.is_empty()
-        && userid.len() <= 64
-        && !user
-            .chars()
-            .any(|c| c.is_whitespace() || c == ':' || c == '/');
-    let token_ok = token.is_none_or(|t| {
-        let mut chars = t.chars();
-        chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-            && chars.all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c))
-    });
-    user_ok && is_realm(realm) && token_ok
 }
 
 #[cfg(test)]
