@@ -246,13 +246,9 @@ fn unauthorized(failure: AuthFailure, client_ip: IpAddr) -> ApiReply {
     }
 }
 
+/// Loopback, also as an IPv4-mapped IPv6 address (a dual-stack socket's view of 127.0.0.1).
 fn is_loopback(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => {
-            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
-    }
+    ip.to_canonical().is_loopback()
 }
 
 fn extract_params(parts: &Parts, body: &[u8]) -> Result<Params, ApiError> {
