@@ -18,7 +18,7 @@ use corral_core::auth::credentials::Credentials;
 use corral_core::auth::keyage::Quorum;
 use corral_core::auth::ticket;
 use corral_core::http::api::{
-    Format, Target, VersionInfo, generic_error, index_page, render, route,
+    Format, RouteError, Target, VersionInfo, generic_error, index_page, render, route,
 };
 use corral_core::http::compress::{Encoding, accepted_encoding};
 use corral_core::http::{ApiError, Reply};
@@ -147,13 +147,16 @@ impl ApiService {
         }
     }
 
-    async fn handle_api(&self, request: &ApiRequest<'_>, format: Format, path: &str) -> ApiReply {
+    /// Proxmox's order: authenticate, then the format (501 "no formatter"), then the
+    /// parameters (501 with the parser's error), then core's decision.
+    async fn handle_api(
+        &self,
+        request: &ApiRequest<'_>,
+        format: Result<Format, RouteError>,
+        path: &str,
+    ) -> ApiReply {
         let parts = request.parts;
         let client_ip = self.client_ip(request);
-        let params = match extract_params(parts, &request.body) {
-            Ok(params) => params,
-            Err(error) => return ApiReply::plain(render(format, Err(error))),
-        };
         let credentials = Credentials::from_headers(&parts.headers);
         let authid = if api::needs_auth(&parts.method, path) {
             match self.authenticate(parts, &credentials).await {
@@ -162,6 +165,19 @@ impl ApiService {
             }
         } else {
             None
+        };
+        let early = |reply: Reply| ApiReply {
+            reply,
+            user: authid.clone(),
+            delayed: false,
+        };
+        let format = match format {
+            Ok(format) => format,
+            Err(error) => return early(error.reply()),
+        };
+        let params = match extract_params(parts, &request.body) {
+            Ok(params) => params,
+            Err(error) => return early(generic_error(error.status, &error.message)),
         };
         let user = self.access.user_config();
         let call = Call {
@@ -251,6 +267,8 @@ fn is_loopback(ip: IpAddr) -> bool {
     ip.to_canonical().is_loopback()
 }
 
+/// The query and body parameters. A body that does not parse is a 501 with no format, as
+/// Proxmox answers any error its `handle_api2_request` did not expect.
 fn extract_params(parts: &Parts, body: &[u8]) -> Result<Params, ApiError> {
     let content_type = parts
         .headers
@@ -258,7 +276,7 @@ fn extract_params(parts: &Parts, body: &[u8]) -> Result<Params, ApiError> {
         .map(HeaderValue::as_bytes);
     let encoding = BodyEncoding::from_content_type(content_type);
     api::params::extract(parts.uri.query(), body, encoding)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("{e}\n")))
+        .map_err(|e| ApiError::new(StatusCode::NOT_IMPLEMENTED, format!("{e}\n")))
 }
 
 /// What a handler is told about its call.

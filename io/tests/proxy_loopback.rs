@@ -1864,3 +1864,46 @@ fn a_forged_ticket_is_401() {
         assert_eq!(server.log_lines(), [refused.clone(), refused]);
     });
 }
+
+/// Proxmox's order: authentication comes before the format's lookup and before the body is
+/// parsed, so an anonymous caller learns nothing from either, and waits; an authenticated one
+/// gets the plain 501 Proxmox gives for both.
+#[test]
+fn authentication_comes_before_the_format_and_the_body() {
+    run(async {
+        let server = start(settings_with("")).await;
+        let bad_json = |cookie: &str| {
+            format!(
+                "POST /api2/json/access/permissions HTTP/1.1\r\nHost: localhost\r\n{cookie}\
+                 CSRFPreventionToken: {}\r\nContent-Type: application/json\r\n\
+                 Content-Length: 5\r\n\r\n{{nop}}",
+                keys().csrf_token
+            )
+        };
+        for raw in [get_anonymous("/api2/xml/version"), bad_json("")] {
+            let (response, took) = timed_reply(server.addr, &raw).await;
+            assert_eq!(
+                (response.status, response.reason.as_str()),
+                (401, "No ticket"),
+                "{raw}"
+            );
+            assert!(took >= TEST_DELAY, "answered after {took:?}");
+        }
+        let (response, took) = timed_reply(server.addr, &get("/api2/xml/version")).await;
+        assert_eq!(
+            (response.status, response.reason.as_str()),
+            (501, "no formatter for uri /version, xml")
+        );
+        assert!(took < TEST_DELAY, "answered after {took:?}");
+        let (response, took) = timed_reply(server.addr, &bad_json(&cookie_line())).await;
+        assert_eq!(response.status, 501, "{response:?}");
+        assert!(
+            response
+                .reason
+                .starts_with("the JSON body is not valid JSON"),
+            "{response:?}"
+        );
+        assert_eq!(response.header("content-type"), None);
+        assert!(took < TEST_DELAY, "answered after {took:?}");
+    });
+}

@@ -279,6 +279,7 @@ fn login_calls_need_no_credentials() {
 #[test]
 fn error_401() {
     let shown = sections(&[
+        exchange("GET", "/api2/xml/version", &[]),
         exchange("GET", "/api2/json/version", &[]),
         exchange("GET", "/api2/extjs/version", &[]),
         exchange("GET", "/api2/json/nope", &[]),
@@ -307,7 +308,7 @@ fn error_501() {
         exchange("GET", "/api2/extjs/nope", &[COOKIE]),
         exchange("GET", "/api2/", &[]),
         exchange("GET", "/api2/JSON/version", &[]),
-        exchange("GET", "/api2/xml/version", &[]),
+        exchange("GET", "/api2/xml/version", &[COOKIE]),
         exchange("HEAD", "/api2/json/version", &[]),
         exchange(
             "POST",

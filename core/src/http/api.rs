@@ -57,13 +57,18 @@ impl Format {
 }
 
 /// What a request is for.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     /// `GET /`: the index page.
     Index,
     /// An API call to `path` (below `/api2/<format>`, percent-decoded), to be rendered in
-    /// `format`; [`crate::api::decide`] finds its method.
-    Api { format: Format, path: String },
+    /// `format`; [`crate::api::decide`] finds its method. `format` is the 501 "no formatter for
+    /// uri" error when corral cannot render the format named: Proxmox authenticates such a call
+    /// first and answers that error only to a caller who passed.
+    Api {
+        format: Result<Format, RouteError>,
+        path: String,
+    },
 }
 
 /// Why a request has no target: render `error` in `format`, or as a generic error when there
@@ -86,7 +91,8 @@ impl RouteError {
 }
 
 /// Routes a request: `/` (GET) -> Index; `/api2/<format>/<path>` with format `[a-z][a-z0-9]+`;
-/// missing format -> 501 "no such uri"; unknown format -> 501 "no formatter for uri". Whether a
+/// missing format -> 501 "no such uri"; unknown format -> an API target whose format is 501
+/// "no formatter for uri" (answered after authentication). Whether a
 /// handler exists is [`crate::api::decide`]'s question (501 "Method 'GET /x' not implemented",
 /// never 404), asked after authentication as Proxmox does. Other paths: 500 "no such file"
 /// (generic error), as Proxmox answers for static files it does not have.
@@ -117,11 +123,8 @@ fn route_api(path: &str) -> Result<Target, RouteError> {
     let Some((format_name, rel)) = split_api_path(path) else {
         return Err(generic("no such uri".to_owned()));
     };
-    let Some(format) = Format::from_name(format_name) else {
-        return Err(generic(format!(
-            "no formatter for uri {rel}, {format_name}"
-        )));
-    };
+    let format = Format::from_name(format_name)
+        .ok_or_else(|| generic(format!("no formatter for uri {rel}, {format_name}")));
     Ok(Target::Api {
         format,
         path: rel.to_owned(),
@@ -342,7 +345,7 @@ mod tests {
 
     fn api(format: Format, path: &str) -> Result<Target, (Option<Format>, u16, String)> {
         Ok(Target::Api {
-            format,
+            format: Ok(format),
             path: path.to_owned(),
         })
     }
@@ -403,16 +406,29 @@ mod tests {
         }
     }
 
+    /// The path still routes (authentication comes first); the format carries the 501.
     #[test]
     fn unknown_format_has_no_formatter() {
-        assert_eq!(
-            routed(Method::GET, "/api2/xml/version"),
-            err(None, 501, "no formatter for uri /version, xml")
-        );
-        assert_eq!(
-            routed(Method::GET, "/api2/html"),
-            err(None, 501, "no formatter for uri /, html")
-        );
+        for (path, rel, message) in [
+            (
+                "/api2/xml/version",
+                "/version",
+                "no formatter for uri /version, xml",
+            ),
+            ("/api2/html", "/", "no formatter for uri /, html"),
+        ] {
+            let Ok(Target::Api {
+                format: Err(error),
+                path: routed_rel,
+            }) = route(&Method::GET, path)
+            else {
+                panic!("{path} should route with a format error");
+            };
+            assert_eq!(routed_rel, rel);
+            assert_eq!(error.format, None);
+            assert_eq!(error.error.status.as_u16(), 501);
+            assert_eq!(error.error.message, message);
+        }
     }
 
     #[test]
