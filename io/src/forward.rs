@@ -82,6 +82,10 @@ enum ForwardError {
     Connect(String),
     #[error("{0}")]
     Send(String),
+    /// [`SILENCE_MAX`] passed before the reply's head: the daemon may be working on the
+    /// request, so it is never sent again.
+    #[error("Connection timed out")]
+    Silent,
     #[error("{0}")]
     Body(String),
     #[error("{0}")]
@@ -92,7 +96,7 @@ impl ForwardError {
     fn status(&self) -> u16 {
         match self {
             ForwardError::Connect(_) => 595,
-            ForwardError::Send(_) => 596,
+            ForwardError::Send(_) | ForwardError::Silent => 596,
             ForwardError::Body(_) => 597,
             ForwardError::Garbled(_) => 599,
         }
@@ -139,8 +143,8 @@ impl DaemonClient {
     async fn try_send(&self, request: &Forward) -> Result<Reply, ForwardError> {
         if let Some(sender) = self.take_idle() {
             match self.exchange(sender, request).await {
-                // A closed keep-alive connection fails before the daemon saw anything; only a
-                // GET is retried, as only it is safe to repeat.
+                // A keep-alive connection the daemon closed fails at sending; only a GET is
+                // retried, as only it is safe to repeat. A silent daemon is not asked twice.
                 Err(ForwardError::Send(_)) if request.method == Method::GET => {}
                 done => return done,
             }
@@ -202,7 +206,7 @@ impl DaemonClient {
         };
         let response = tokio::time::timeout(SILENCE_MAX, head)
             .await
-            .map_err(|_| ForwardError::Send("Connection timed out".to_owned()))??;
+            .map_err(|_| ForwardError::Silent)??;
         let reply = read_reply(response).await?;
         self.put_idle(sender);
         Ok(reply)
@@ -321,6 +325,9 @@ mod tests {
         assert_eq!(refused.reason, "Connection refused");
         assert!(refused.body.is_empty());
         assert_eq!(ForwardError::Send(String::new()).status(), 596);
+        let silent = ForwardError::Silent.reply();
+        assert_eq!(silent.status.as_u16(), 596);
+        assert_eq!(silent.reason, "Connection timed out");
         assert_eq!(ForwardError::Body(String::new()).status(), 597);
         assert_eq!(ForwardError::Garbled(String::new()).status(), 599);
     }
