@@ -251,9 +251,10 @@ impl ApiService {
 /// A 401 for a failed authentication, logged as Proxmox logs it. Proxmox answers it as a
 /// generic error, in no format.
 fn unauthorized(failure: AuthFailure, client_ip: IpAddr) -> ApiReply {
+    // The detail may quote a client's text (a token id): escaped, so no one can forge a line.
     tracing::info!(
         "authentication failure; rhost={client_ip} msg={}",
-        failure.detail()
+        failure.detail().escape_debug()
     );
     ApiReply {
         reply: generic_error(StatusCode::UNAUTHORIZED, failure.message()),
@@ -565,7 +566,7 @@ impl ApiService {
                 match self.verify_token(&tokenid, &secret, now) {
                     Ok(_) => generic_error(StatusCode::OK, "OK"),
                     Err(failure) => {
-                        tracing::info!("API token refused: {}", failure.detail());
+                        tracing::info!("API token refused: {}", failure.detail().escape_debug());
                         generic_error(StatusCode::UNAUTHORIZED, failure.message())
                     }
                 }

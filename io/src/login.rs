@@ -55,14 +55,20 @@ impl ApiService {
     async fn login(&self, request: LoginRequest) -> Result<Value, ApiError> {
         match self.try_login(&request).await {
             Ok(reply) => {
-                tracing::info!("successful auth for user '{}'", request.username);
+                tracing::info!(
+                    "successful auth for user '{}'",
+                    request.username.escape_debug()
+                );
                 Ok(reply)
             }
             Err(reason) => {
+                // The user name and the reason may hold a client's newlines: escaped, so no
+                // one can forge a log line.
                 tracing::warn!(
-                    "authentication failure; rhost={} user={} msg={reason}",
+                    "authentication failure; rhost={} user={} msg={}",
                     request.client_ip,
-                    request.username
+                    request.username.escape_debug(),
+                    reason.escape_debug()
                 );
                 Err(ApiError::new(
                     StatusCode::UNAUTHORIZED,
@@ -79,7 +85,8 @@ impl ApiService {
         config
             .check_user_enabled(&userid, now)
             .map_err(|e| e.to_string())?;
-        if !self.renews_ticket(&request.password, &userid)? {
+        let verify_only = request.verify.is_some();
+        if !self.renews_ticket(&request.password, &userid, verify_only)? {
             self.check_password(&userid, &request.password, request.client_ip)
                 .await?;
         }
@@ -115,8 +122,14 @@ impl ApiService {
     }
 
     /// Whether `password` is a valid ticket that may be renewed for `userid` (its own, or
-    /// root@pam's); an invalid ticket is just a wrong password.
-    fn renews_ticket(&self, password: &str, userid: &Userid) -> Result<bool, String> {
+    /// root@pam's; in verify mode its own only, as Proxmox's `verify_auth`); an invalid ticket
+    /// is just a wrong password.
+    fn renews_ticket(
+        &self,
+        password: &str,
+        userid: &Userid,
+        verify_only: bool,
+    ) -> Result<bool, String> {
         if !password.starts_with("PVE:") {
             return Ok(false);
         }
@@ -125,9 +138,8 @@ impl ApiService {
             .public_keys()
             .map_err(|e| e.detail().to_owned())?;
         match ticket::verify(password, &keys, self.clock_now(), Quorum::Quorate) {
-            Ok(verified) if verified.userid == userid.as_str() || verified.userid == "root@pam" => {
-                Ok(true)
-            }
+            Ok(verified) if verified.userid == userid.as_str() => Ok(true),
+            Ok(verified) if verified.userid == "root@pam" && !verify_only => Ok(true),
             Ok(_) => Err("ticket user mismatch".to_owned()),
             Err(_) => Ok(false),
         }

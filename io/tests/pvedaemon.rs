@@ -397,7 +397,7 @@ async fn start_pvedaemon(files: &MemFs) -> SocketAddr {
     let settings = ProxySettings {
         acl: Default::default(),
         tls: None,
-        compression: false,
+        compression: true,
         real_ip_header: None,
         real_ip_allow_from: None,
     };

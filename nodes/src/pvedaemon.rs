@@ -152,11 +152,13 @@ async fn serve(args: &StartArgs, node: String) -> Result<()> {
     };
     let access = AccessFiles::new(Rc::new(RealFiles), root.clone());
     let api = Rc::new(ApiService::new(settings, access, Arc::clone(&clock), None));
-    // Proxmox's trusted_env: no host ACL, no TLS, no access log.
+    // Proxmox's trusted_env: no host ACL, no TLS, no access log. Compression on, as Proxmox's
+    // server defaults it: pveproxy asks for it (Accept-Encoding) only when its COMPRESSION is
+    // on, and relays the compressed reply as is.
     let server_settings = ProxySettings {
         acl: HostAcl::default(),
         tls: None,
-        compression: false,
+        compression: true,
         real_ip_header: None,
         real_ip_allow_from: None,
     };
