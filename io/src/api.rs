@@ -161,7 +161,8 @@ impl ApiService {
         let authid = if api::needs_auth(&parts.method, path) {
             match self.authenticate(parts, &credentials).await {
                 Ok(authid) => Some(authid),
-                Err(failure) => return unauthorized(failure, client_ip),
+                Err(NotAuthenticated::Refused(failure)) => return unauthorized(failure, client_ip),
+                Err(NotAuthenticated::CannotCheck(detail)) => return cannot_check(&detail),
             }
         } else {
             None
@@ -196,18 +197,20 @@ impl ApiService {
             forwarded: parts.headers.contains_key(PVE_DISABLE_PROXY),
         };
         let decision = api::decide(&call, &*user);
-        // A relayed 401 already waited in pvedaemon; our own wait here.
-        let relayed = decision == Decision::ToDaemon;
-        let reply = match decision {
-            Decision::Refuse(error) => render(format, Err(error)),
-            Decision::ToDaemon => self.forward_to_daemon(request, &credentials, &params).await,
-            Decision::ToNode(node) => render(
-                format,
-                Err(ApiError::new(
+        let (reply, delayed) = match decision {
+            Decision::Refuse(error) => (render(format, Err(error)), false),
+            // A relayed 401 already waited in pvedaemon.
+            Decision::ToDaemon => {
+                let reply = self.forward_to_daemon(request, &credentials, &params).await;
+                (reply, false)
+            }
+            Decision::ToNode(node) => {
+                let error = ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     format!("unable to get remote IP address for node '{node}'\n"),
-                )),
-            ),
+                );
+                (render(format, Err(error)), false)
+            }
             Decision::Run { method, params } => {
                 let result = match api::schema::verify(&params, method.params) {
                     Ok(()) => {
@@ -220,10 +223,13 @@ impl ApiService {
                     }
                     Err(error) => Err(error),
                 };
-                render(format, result)
+                // Decided before rendering, as Proxmox does: extjs answers a failed login
+                // with 200, and it must wait all the same.
+                let unauthorized =
+                    matches!(&result, Err(error) if error.status == StatusCode::UNAUTHORIZED);
+                (render(format, result), unauthorized)
             }
         };
-        let delayed = reply.status == StatusCode::UNAUTHORIZED && !relayed;
         ApiReply {
             reply,
             user: authid,
@@ -261,6 +267,31 @@ fn unauthorized(failure: AuthFailure, client_ip: IpAddr) -> ApiReply {
         user: None,
         delayed: true,
     }
+}
+
+/// Why a request is not authenticated.
+#[derive(Debug)]
+enum NotAuthenticated {
+    /// The credentials do not check out: 401 after the delay.
+    Refused(AuthFailure),
+    /// pveproxy could not ask pvedaemon about a token (it is restarting, say).
+    CannotCheck(String),
+}
+
+impl From<AuthFailure> for NotAuthenticated {
+    fn from(failure: AuthFailure) -> Self {
+        NotAuthenticated::Refused(failure)
+    }
+}
+
+/// A 500, not a 401, when a token could not be checked: a client must not take a valid token
+/// for a revoked one while pvedaemon restarts. Not delayed: nothing was refused.
+fn cannot_check(detail: &str) -> ApiReply {
+    tracing::warn!("cannot check an API token: {}", detail.escape_debug());
+    ApiReply::plain(generic_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "unable to check the API token - pvedaemon not reachable",
+    ))
 }
 
 /// Loopback, also as an IPv4-mapped IPv6 address (a dual-stack socket's view of 127.0.0.1).
@@ -444,11 +475,11 @@ impl ApiService {
         &self,
         parts: &Parts,
         credentials: &Credentials,
-    ) -> Result<String, AuthFailure> {
+    ) -> Result<String, NotAuthenticated> {
         let now = self.clock.now();
         match credentials {
-            Credentials::None => Err(AuthFailure::new("No ticket", "no ticket")),
-            Credentials::InvalidToken => Err(AuthFailure::denied("no tokenid specified")),
+            Credentials::None => Err(AuthFailure::new("No ticket", "no ticket").into()),
+            Credentials::InvalidToken => Err(AuthFailure::denied("no tokenid specified").into()),
             Credentials::Ticket(text) => {
                 let userid = self.verify_ticket(text, now)?;
                 if self.needs_csrf(&parts.method) {
@@ -457,7 +488,7 @@ impl ApiService {
                 Ok(userid)
             }
             Credentials::Token { tokenid, secret } => match self.settings.role {
-                Role::Daemon => self.verify_token(tokenid, secret, now),
+                Role::Daemon => Ok(self.verify_token(tokenid, secret, now)?),
                 Role::Proxy => self.verify_token_remotely(tokenid, secret).await,
             },
         }
@@ -521,12 +552,14 @@ impl ApiService {
         &self,
         tokenid: &str,
         secret: &str,
-    ) -> Result<String, AuthFailure> {
+    ) -> Result<String, NotAuthenticated> {
         if self.tokens.borrow_mut().confirmed(tokenid, secret) {
             return Ok(tokenid.to_owned());
         }
         let Some(daemon) = &self.daemon else {
-            return Err(AuthFailure::denied("no pvedaemon to check tokens"));
+            return Err(NotAuthenticated::CannotCheck(
+                "no pvedaemon to check tokens".to_owned(),
+            ));
         };
         let credentials = Credentials::Token {
             tokenid: tokenid.to_owned(),
@@ -539,15 +572,18 @@ impl ApiService {
             body: Bytes::new(),
         };
         let reply = daemon.send(forward).await;
+        let answer = format!("{} {}", reply.status.as_u16(), reply.reason);
         if reply.status == StatusCode::OK {
             self.tokens.borrow_mut().remember(tokenid, secret);
-            return Ok(tokenid.to_owned());
+            Ok(tokenid.to_owned())
+        } else if reply.status.is_server_error() {
+            // 5xx, and the transport's 595/596/597/599: no answer about the token.
+            Err(NotAuthenticated::CannotCheck(format!(
+                "pvedaemon answered {answer}"
+            )))
+        } else {
+            Err(AuthFailure::denied(format!("pvedaemon refused the token ({answer})")).into())
         }
-        Err(AuthFailure::denied(format!(
-            "pvedaemon refused the token ({} {})",
-            reply.status.as_u16(),
-            reply.reason
-        )))
     }
 
     /// [`TOKEN_CHECK_PATH`]: 200 when the token checks out, 401 otherwise; loopback peers only.

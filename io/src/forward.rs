@@ -80,6 +80,10 @@ pub struct DaemonClient {
 enum ForwardError {
     #[error("{0}")]
     Connect(String),
+    /// The connection failed before the request went out (a pooled connection the daemon had
+    /// closed): safe to try again on a fresh one, whatever the method.
+    #[error("{0}")]
+    NotSent(String),
     #[error("{0}")]
     Send(String),
     /// [`SILENCE_MAX`] passed before the reply's head: the daemon may be working on the
@@ -96,7 +100,7 @@ impl ForwardError {
     fn status(&self) -> u16 {
         match self {
             ForwardError::Connect(_) => 595,
-            ForwardError::Send(_) | ForwardError::Silent => 596,
+            ForwardError::NotSent(_) | ForwardError::Send(_) | ForwardError::Silent => 596,
             ForwardError::Body(_) => 597,
             ForwardError::Garbled(_) => 599,
         }
@@ -143,8 +147,9 @@ impl DaemonClient {
     async fn try_send(&self, request: &Forward) -> Result<Reply, ForwardError> {
         if let Some(sender) = self.take_idle() {
             match self.exchange(sender, request).await {
-                // A keep-alive connection the daemon closed fails at sending; only a GET is
-                // retried, as only it is safe to repeat. A silent daemon is not asked twice.
+                // A keep-alive connection the daemon closed: the request never went out, or
+                // (a GET, safe to repeat) it may have. A silent daemon is not asked twice.
+                Err(ForwardError::NotSent(_)) => {}
                 Err(ForwardError::Send(_)) if request.method == Method::GET => {}
                 done => return done,
             }
@@ -198,7 +203,7 @@ impl DaemonClient {
             sender
                 .ready()
                 .await
-                .map_err(|e| ForwardError::Send(e.to_string()))?;
+                .map_err(|e| ForwardError::NotSent(e.to_string()))?;
             sender
                 .send_request(build_request(request, self.addr)?)
                 .await
@@ -207,8 +212,13 @@ impl DaemonClient {
         let response = tokio::time::timeout(SILENCE_MAX, head)
             .await
             .map_err(|_| ForwardError::Silent)??;
+        // pvedaemon closes after every error reply (and may say so on any): such a connection
+        // is not worth keeping.
+        let reusable = !closes(&response);
         let reply = read_reply(response).await?;
-        self.put_idle(sender);
+        if reusable {
+            self.put_idle(sender);
+        }
         Ok(reply)
     }
 }
@@ -231,10 +241,27 @@ fn build_request(
         .map_err(|e| ForwardError::Send(format!("cannot build the request: {e}")))
 }
 
-/// A reply that did not parse is 599; anything else before the head arrived is 596.
+/// Whether the daemon closes the connection after this reply.
+fn closes(response: &Response<Incoming>) -> bool {
+    response
+        .headers()
+        .get_all(header::CONNECTION)
+        .iter()
+        .any(|value| {
+            value.to_str().is_ok_and(|text| {
+                text.split(',')
+                    .any(|t| t.trim().eq_ignore_ascii_case("close"))
+            })
+        })
+}
+
+/// A reply that did not parse is 599; a request hyper never wrote is retryable; anything else
+/// before the head arrived is 596.
 fn classify_send_error(error: hyper::Error) -> ForwardError {
     if error.is_parse() || error.is_parse_status() {
         ForwardError::Garbled(error.to_string())
+    } else if error.is_canceled() {
+        ForwardError::NotSent(error.to_string())
     } else {
         ForwardError::Send(error.to_string())
     }
@@ -324,6 +351,7 @@ mod tests {
         assert_eq!(refused.status.as_u16(), 595);
         assert_eq!(refused.reason, "Connection refused");
         assert!(refused.body.is_empty());
+        assert_eq!(ForwardError::NotSent(String::new()).status(), 596);
         assert_eq!(ForwardError::Send(String::new()).status(), 596);
         let silent = ForwardError::Silent.reply();
         assert_eq!(silent.status.as_u16(), 596);

@@ -29,7 +29,7 @@ use corral_core::password::{Salt, hash_sha256};
 use corral_core::time::UnixTime;
 use corral_io::access::{AccessFiles, SHADOW_CFG, TOKEN_CFG, USER_CFG};
 use corral_io::access_log::NullLog;
-use corral_io::api::{ApiRequest, ApiService, ApiSettings};
+use corral_io::api::{ApiReply, ApiRequest, ApiService, ApiSettings};
 use corral_io::authkey::{AUTHKEY_PRIVATE, AUTHKEY_PUBLIC, PRIVATE_MODE, SHARED_MODE, WWW_KEY};
 use corral_io::clock::WallClock;
 use corral_io::files::{MemFs, Root};
@@ -173,7 +173,27 @@ fn parts(method: &str, target: &str, headers: &[(&str, String)]) -> Parts {
     parts
 }
 
-/// One request from `peer`, answered by `api`.
+/// One request from `peer`, answered by `api`: the reply and whether it waits for the 401
+/// delay.
+async fn answer(
+    api: &ApiService,
+    peer: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, String)],
+    body: &str,
+) -> ApiReply {
+    let parts = parts(method, target, headers);
+    let request = ApiRequest {
+        parts: &parts,
+        body: Bytes::copy_from_slice(body.as_bytes()),
+        peer,
+        compression: true,
+    };
+    api.handle(request).await
+}
+
+/// The reply to one request from `peer`.
 async fn ask(
     api: &ApiService,
     peer: SocketAddr,
@@ -182,14 +202,7 @@ async fn ask(
     headers: &[(&str, String)],
     body: &str,
 ) -> Reply {
-    let parts = parts(method, target, headers);
-    let request = ApiRequest {
-        parts: &parts,
-        body: Bytes::copy_from_slice(body.as_bytes()),
-        peer,
-        compression: true,
-    };
-    api.handle(request).await.reply
+    answer(api, peer, method, target, headers, body).await.reply
 }
 
 fn loopback_peer() -> SocketAddr {
@@ -301,6 +314,39 @@ fn pvedaemon_believes_pveclientip_from_loopback_peers_only() {
     );
 }
 
+/// extjs answers a failed login with 200 and `success: 0`; it waits all the same.
+#[test]
+fn a_failed_login_waits_in_every_format() {
+    let files = node_files();
+    let api = pvedaemon(&files);
+    for path in ["/api2/json/access/ticket", "/api2/extjs/access/ticket"] {
+        let headers = [form_header()];
+        let reply = run(answer(
+            &api,
+            loopback_peer(),
+            "POST",
+            path,
+            &headers,
+            &wrong_login_body(),
+        ));
+        assert!(reply.delayed, "{path}: {:?}", reply.reply);
+    }
+    let headers = [form_header()];
+    let body = format!(
+        "username={ALICE}&password={}",
+        ALICE_PASSWORD.replace(' ', "+")
+    );
+    let reply = run(answer(
+        &api,
+        loopback_peer(),
+        "POST",
+        "/api2/extjs/access/ticket",
+        &headers,
+        &body,
+    ));
+    assert!(!reply.delayed, "a success is not delayed");
+}
+
 fn permissions_of(api: &ApiService, tokenid: &str) -> Value {
     let headers = [token_header(tokenid, TOKEN_SECRET)];
     data(&run(ask(
@@ -365,7 +411,11 @@ fn a_token_cannot_log_in() {
     let reply = run(ask(&api, loopback_peer(), "POST", LOGIN, &headers, &body));
     assert_eq!(
         status(&reply),
-        (403, "API tokens are not allowed for this call")
+        (
+            403,
+            "Permission check failed (URI '/access/ticket' not available with API token, need \
+             proper ticket."
+        )
     );
 }
 
@@ -467,7 +517,11 @@ fn pveproxy_has_pvedaemon_check_tokens_and_honours_privilege_separation() {
         let reply = ask(&proxy, remote_peer(), "POST", LOGIN, &headers, &body).await;
         assert_eq!(
             status(&reply),
-            (403, "API tokens are not allowed for this call")
+            (
+                403,
+                "Permission check failed (URI '/access/ticket' not available with API token, need \
+             proper ticket."
+            )
         );
     });
 }
@@ -716,17 +770,73 @@ Content-Encoding: gzip\r\nContent-Type: application/octet-stream\r\nContent-Leng
     });
 }
 
+/// pvedaemon closes after each error reply (`Connection: close`): the next call, a POST too
+/// (which is never sent twice), goes out on a fresh connection and is answered.
+#[test]
+fn a_connection_the_daemon_closes_is_not_reused() {
+    const CLOSING: &[u8] = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 11\r\n\r\n\
+{\"data\":1}\n";
+    let files = node_files();
+    run(async {
+        let (daemon, received) = fake_daemon(Script::AnswerAndClose(CLOSING)).await;
+        let proxy = pveproxy(&files, daemon);
+        assert_eq!(forwarded_time(&proxy).await.status.as_u16(), 200);
+        let headers = [form_header()];
+        let login = ask(
+            &proxy,
+            remote_peer(),
+            "POST",
+            LOGIN,
+            &headers,
+            &wrong_login_body(),
+        )
+        .await;
+        assert_eq!(login.status.as_u16(), 200, "{login:?}");
+        assert_eq!(forwarded_time(&proxy).await.status.as_u16(), 200);
+        assert_eq!(received.borrow().len(), 3);
+    });
+}
+
+/// A port nothing listens on. Call inside [`run`].
+async fn closed_port() -> SocketAddr {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .expect("bind 127.0.0.1:0");
+    listener.local_addr().expect("bound")
+}
+
+/// While pvedaemon is away, a valid token is not reported revoked.
+#[test]
+fn a_token_pvedaemon_cannot_check_is_500_not_401() {
+    let files = node_files();
+    run(async {
+        let proxy = pveproxy(&files, closed_port().await);
+        let headers = [token_header(FULL_TOKEN, TOKEN_SECRET)];
+        let reply = answer(
+            &proxy,
+            remote_peer(),
+            "GET",
+            "/api2/json/version",
+            &headers,
+            "",
+        )
+        .await;
+        assert_eq!(
+            status(&reply.reply),
+            (
+                500,
+                "unable to check the API token - pvedaemon not reachable"
+            )
+        );
+        assert!(!reply.delayed);
+    });
+}
+
 #[test]
 fn a_daemon_that_is_not_listening_is_595() {
     let files = node_files();
     run(async {
-        let closed = {
-            let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-                .await
-                .expect("bind 127.0.0.1:0");
-            listener.local_addr().expect("bound")
-        };
-        let proxy = pveproxy(&files, closed);
+        let proxy = pveproxy(&files, closed_port().await);
         let reply = forwarded_time(&proxy).await;
         assert_eq!(status(&reply), (595, "Connection refused"));
         assert!(reply.body.is_empty());

@@ -4,8 +4,10 @@
 //! In Proxmox's order:
 //! 1. authenticate (done before: the caller passes who called, see [`Caller`]);
 //! 2. find the handler, else 501 `Method 'GET /x' not implemented`;
-//! 3. a URI parameter also given in the query or body → 400 `duplicate parameter`;
-//! 4. an API token on an `allowtoken = 0` method → 403;
+//! 3. a URI parameter also given in the query or body with another value → 400 `duplicate
+//!    parameter (already defined in URI) with conflicting values!`;
+//! 4. an API token on an `allowtoken = 0` method → 403 `Permission check failed (URI '/x' not
+//!    available with API token, need proper ticket.`;
 //! 5. check the declared permission → 403 `Permission check failed (…)`;
 //! 6. `proxyto` names another node → forward there (500 in pvedaemon, 500 `proxy loop detected`
 //!    when the request was already forwarded once);
@@ -92,9 +94,15 @@ fn decide_inner(call: &Call<'_>, permissions: &dyn PermissionCheck) -> Result<De
     };
     let params = merge_uri_params(uri_params, call.params)?;
     if call.caller.token && !api.allowtoken {
+        // Proxmox's raise_perm_exc around a message with its own newline: the status line
+        // ends at "ticket.", the JSON message has the rest.
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "API tokens are not allowed for this call\n",
+            format!(
+                "Permission check failed (URI '{}' not available with API token, need proper \
+                 ticket.\n)\n",
+                call.path
+            ),
         ));
     }
     check_permission(api.permission, call.caller.authid, &params, permissions)?;
@@ -114,29 +122,30 @@ fn decide_inner(call: &Call<'_>, permissions: &dyn PermissionCheck) -> Result<De
     })
 }
 
-/// The URI parameters plus the others; one given both ways is an error (Proxmox raises it
-/// before any permission check).
+/// The URI parameters plus the others; one given both ways with different values is an error
+/// (Proxmox raises it before any permission check; the same value twice is fine).
 fn merge_uri_params(uri: BTreeMap<String, String>, params: &Params) -> Result<Params, ApiError> {
-    let mut merged: Params = uri
-        .into_iter()
-        .map(|(name, value)| (name, Value::String(value)))
-        .collect();
     let mut errors = BTreeMap::new();
     for (name, value) in params {
-        if merged.contains_key(name) {
+        let conflicts = uri
+            .get(name)
+            .is_some_and(|in_uri| as_text(value).as_deref() != Some(in_uri.as_str()));
+        if conflicts {
             errors.insert(
                 name.clone(),
-                "duplicate parameter (already defined in URI)".to_owned(),
+                "duplicate parameter (already defined in URI) with conflicting values!".to_owned(),
             );
-        } else {
-            merged.insert(name.clone(), value.clone());
         }
     }
-    if errors.is_empty() {
-        Ok(merged)
-    } else {
-        Err(ApiError::parameters(errors))
+    if !errors.is_empty() {
+        return Err(ApiError::parameters(errors));
     }
+    let mut merged = params.clone();
+    merged.extend(
+        uri.into_iter()
+            .map(|(name, value)| (name, Value::String(value))),
+    );
+    Ok(merged)
 }
 
 fn check_permission(
@@ -284,7 +293,7 @@ mod tests {
     }
 
     #[test]
-    fn a_uri_parameter_given_twice_is_400_before_permissions() {
+    fn a_uri_parameter_given_again_with_another_value_is_400_before_permissions() {
         let params = Params::from([("node".to_owned(), Value::from("x"))]);
         let d = decide(
             &call(&Method::GET, "/nodes/pve1/time", &params, "nobody@pve"),
@@ -296,8 +305,18 @@ mod tests {
         assert_eq!(error.status.as_u16(), 400);
         assert_eq!(
             error.errors["node"],
-            "duplicate parameter (already defined in URI)"
+            "duplicate parameter (already defined in URI) with conflicting values!"
         );
+    }
+
+    #[test]
+    fn a_uri_parameter_given_again_with_the_same_value_is_fine() {
+        let params = Params::from([("node".to_owned(), Value::from("pve1"))]);
+        let d = decide(
+            &call(&Method::GET, "/nodes/pve1/time", &params, "root@pam"),
+            &Table,
+        );
+        assert!(matches!(d, Decision::ToDaemon), "{d:?}");
     }
 
     #[test]
@@ -307,7 +326,15 @@ mod tests {
             &call(&Method::POST, "/access/ticket", &params, "root@pam!t"),
             &Table,
         );
-        assert_eq!(refused(d).0, 403);
+        assert_eq!(
+            refused(d),
+            (
+                403,
+                "Permission check failed (URI '/access/ticket' not available with API token, \
+                 need proper ticket.\n)\n"
+                    .to_owned()
+            )
+        );
     }
 
     #[test]

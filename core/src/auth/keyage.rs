@@ -56,14 +56,15 @@ impl AgeRange {
 }
 
 /// The window of a key written at `modified`, seen at `now`, or `None` when the key accepts
-/// no ticket at all. A key file dated in the future counts as brand new.
+/// no ticket at all. A key file dated in the future is as old as it is far ahead (Proxmox's
+/// `abs`): an old key stepped into the future must not accept tickets signed now.
 pub fn age_range(
     now: UnixTime,
     modified: UnixTime,
     role: KeyRole,
     quorum: Quorum,
 ) -> Option<AgeRange> {
-    let key_age = now.0.saturating_sub(modified.0).max(0);
+    let key_age = now.0.abs_diff(modified.0).try_into().unwrap_or(i64::MAX);
     let mut range = AgeRange::DEFAULT;
     match role {
         KeyRole::Rotated => range.min = key_age - AUTH_GRACE_PERIOD,
@@ -168,19 +169,19 @@ mod tests {
         );
     }
 
+    /// Proxmox's `abs($now - $mtime)`: a file 5000 s ahead is as old as one 5000 s behind.
     #[test]
-    fn a_key_file_dated_in_the_future_counts_as_new() {
-        assert_eq!(
-            range(-5000, KeyRole::Current, Quorum::Quorate),
-            range(0, KeyRole::Current, Quorum::Quorate)
-        );
-        assert_eq!(
-            range(-5000, KeyRole::Rotated, Quorum::Quorate),
-            Some(AgeRange {
-                min: -300,
-                max: TICKET_LIFETIME
-            })
-        );
+    fn a_key_file_dated_in_the_future_is_as_old_as_it_is_far_ahead() {
+        for role in [KeyRole::Current, KeyRole::Rotated] {
+            assert_eq!(
+                range(-5000, role, Quorum::Quorate),
+                range(5000, role, Quorum::Quorate),
+                "{role:?}"
+            );
+        }
+        // An old key stepped into the future accepts no ticket signed now.
+        let old = range(-5000, KeyRole::Rotated, Quorum::Quorate).expect("a window");
+        assert!(!old.contains(0), "{old:?}");
     }
 
     #[test]
