@@ -11,9 +11,12 @@
 //! These are AnyEvent::HTTP's codes, which Proxmox relays as status lines with no body.
 //!
 //! Driving it: one [`DaemonClient`] per server (single thread); [`DaemonClient::send`] per
-//! request. Idle connections are kept (at most [`IDLE_CONNECTIONS_MAX`], each at most
-//! [`IDLE_KEEP`]) and reused; a GET whose reused connection turns out closed is retried once on
-//! a fresh one.
+//! request. At most [`REQUESTS_MAX`] requests are in flight at once (further ones wait their
+//! turn, within [`SILENCE_MAX`]), each on its own connection; up to as many idle connections
+//! are kept for [`IDLE_KEEP`] and reused, so a steady load reuses its connections instead of
+//! opening new ones. A request that never went
+//! out on a reused connection the daemon had closed (and a GET that may have) is retried once
+//! on a fresh one.
 
 use std::cell::RefCell;
 use std::net::SocketAddr;
@@ -28,14 +31,16 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::net::Connector;
 
 /// AnyEvent::HTTP's timeout as Proxmox sets it: 30 s without progress in any phase.
 pub const SILENCE_MAX: Duration = Duration::from_secs(30);
-/// Idle connections kept for reuse.
-pub const IDLE_CONNECTIONS_MAX: usize = 16;
+/// Requests in flight to the daemon at once, and idle connections kept for reuse: at most
+/// twice this many connections are open.
+pub const REQUESTS_MAX: usize = 64;
 /// How long an idle connection is kept: well below pvedaemon's 5 s keep-alive timeout, so a
 /// reused connection is practically never one the daemon is closing at that moment.
 pub const IDLE_KEEP: Duration = Duration::from_secs(2);
@@ -72,8 +77,12 @@ pub struct Forward {
 pub struct DaemonClient {
     addr: SocketAddr,
     connector: Rc<dyn Connector>,
-    idle: RefCell<Vec<(SendRequest<Full<Bytes>>, Instant)>>,
+    /// One permit per request in flight.
+    turns: Semaphore,
+    idle: RefCell<Vec<(Connection, Instant)>>,
 }
+
+type Connection = SendRequest<Full<Bytes>>;
 
 /// Why a forward failed, mapped to Proxmox's status.
 #[derive(Debug, thiserror::Error)]
@@ -124,6 +133,7 @@ impl DaemonClient {
         DaemonClient {
             addr,
             connector,
+            turns: Semaphore::new(REQUESTS_MAX),
             idle: RefCell::default(),
         }
     }
@@ -145,8 +155,12 @@ impl DaemonClient {
     }
 
     async fn try_send(&self, request: &Forward) -> Result<Reply, ForwardError> {
-        if let Some(sender) = self.take_idle() {
-            match self.exchange(sender, request).await {
+        let _turn = tokio::time::timeout(SILENCE_MAX, self.turns.acquire())
+            .await
+            .map_err(|_| ForwardError::Connect("Connection timed out".to_owned()))?
+            .map_err(|_| ForwardError::Connect("the connection pool is closed".to_owned()))?;
+        if let Some(connection) = self.take_idle() {
+            match self.exchange(connection, request).await {
                 // A keep-alive connection the daemon closed: the request never went out, or
                 // (a GET, safe to repeat) it may have. A silent daemon is not asked twice.
                 Err(ForwardError::NotSent(_)) => {}
@@ -154,29 +168,25 @@ impl DaemonClient {
                 done => return done,
             }
         }
-        let sender = self.connect().await?;
-        self.exchange(sender, request).await
+        let connection = self.connect().await?;
+        self.exchange(connection, request).await
     }
 
-    fn take_idle(&self) -> Option<SendRequest<Full<Bytes>>> {
+    /// The most recently used live idle connection; expired and closed ones are dropped.
+    fn take_idle(&self) -> Option<Connection> {
         let mut idle = self.idle.borrow_mut();
-        while let Some((sender, since)) = idle.pop() {
-            if since.elapsed() < IDLE_KEEP && !sender.is_closed() {
-                return Some(sender);
-            }
-        }
-        None
+        idle.retain(|(connection, since)| is_reusable(connection, *since));
+        idle.pop().map(|(connection, _)| connection)
     }
 
-    fn put_idle(&self, sender: SendRequest<Full<Bytes>>) {
+    fn put_idle(&self, connection: Connection) {
         let mut idle = self.idle.borrow_mut();
-        idle.retain(|(sender, since)| since.elapsed() < IDLE_KEEP && !sender.is_closed());
-        if idle.len() < IDLE_CONNECTIONS_MAX {
-            idle.push((sender, Instant::now()));
+        if idle.len() < REQUESTS_MAX {
+            idle.push((connection, Instant::now()));
         }
     }
 
-    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, ForwardError> {
+    async fn connect(&self) -> Result<Connection, ForwardError> {
         let connecting = self.connector.connect(self.addr);
         let stream = match tokio::time::timeout(SILENCE_MAX, connecting).await {
             Err(_) => return Err(ForwardError::Connect("Connection timed out".to_owned())),
@@ -196,15 +206,15 @@ impl DaemonClient {
 
     async fn exchange(
         &self,
-        mut sender: SendRequest<Full<Bytes>>,
+        mut connection: Connection,
         request: &Forward,
     ) -> Result<Reply, ForwardError> {
         let head = async {
-            sender
+            connection
                 .ready()
                 .await
                 .map_err(|e| ForwardError::NotSent(e.to_string()))?;
-            sender
+            connection
                 .send_request(build_request(request, self.addr)?)
                 .await
                 .map_err(classify_send_error)
@@ -217,10 +227,14 @@ impl DaemonClient {
         let reusable = !closes(&response);
         let reply = read_reply(response).await?;
         if reusable {
-            self.put_idle(sender);
+            self.put_idle(connection);
         }
         Ok(reply)
     }
+}
+
+fn is_reusable(connection: &Connection, idle_since: Instant) -> bool {
+    idle_since.elapsed() < IDLE_KEEP && !connection.is_closed()
 }
 
 fn build_request(

@@ -560,11 +560,12 @@ fn uri_escape(text: &str) -> String {
         .collect()
 }
 
-/// A request as the fake daemon received it.
+/// A request as the fake daemon received it, and on which of its connections (counted from 0).
 #[derive(Debug, Clone)]
 struct Received {
     head: String,
     body: String,
+    connection: usize,
 }
 
 impl Received {
@@ -581,7 +582,7 @@ impl Received {
 }
 
 /// Reads one request (head and Content-Length body); `None` when the peer closed first.
-async fn read_request(stream: &mut TcpStream) -> Option<Received> {
+async fn read_request(stream: &mut TcpStream, connection: usize) -> Option<Received> {
     let mut buffer = Vec::new();
     let head_end = loop {
         if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
@@ -598,6 +599,7 @@ async fn read_request(stream: &mut TcpStream) -> Option<Received> {
     let mut received = Received {
         head,
         body: String::new(),
+        connection,
     };
     let length: usize = received
         .header("content-length")
@@ -638,11 +640,14 @@ async fn fake_daemon(script: Script) -> (SocketAddr, Rc<RefCell<Vec<Received>>>)
     let received = Rc::new(RefCell::new(Vec::new()));
     let log = Rc::clone(&received);
     tokio::task::spawn_local(async move {
+        let mut accepted = 0;
         while let Ok((mut stream, _)) = listener.accept().await {
             let log = Rc::clone(&log);
+            let connection = accepted;
+            accepted += 1;
             tokio::task::spawn_local(async move {
                 let mut answered = 0;
-                while let Some(request) = read_request(&mut stream).await {
+                while let Some(request) = read_request(&mut stream, connection).await {
                     log.borrow_mut().push(request);
                     answered += 1;
                     match script {
@@ -794,6 +799,36 @@ fn a_connection_the_daemon_closes_is_not_reused() {
         assert_eq!(login.status.as_u16(), 200, "{login:?}");
         assert_eq!(forwarded_time(&proxy).await.status.as_u16(), 200);
         assert_eq!(received.borrow().len(), 3);
+    });
+}
+
+/// 50 clients at once, twice: the second wave reuses the first wave's connections.
+#[test]
+fn concurrent_forwards_reuse_their_connections() {
+    const CLIENTS: usize = 50;
+    let files = node_files();
+    run(async {
+        let (daemon, received) = fake_daemon(Script::Answer(DAEMON_OK)).await;
+        let proxy = Rc::new(pveproxy(&files, daemon));
+        for _ in 0..2 {
+            let mut wave = tokio::task::JoinSet::new();
+            for _ in 0..CLIENTS {
+                let proxy = Rc::clone(&proxy);
+                wave.spawn_local(async move { forwarded_time(&proxy).await.status.as_u16() });
+            }
+            while let Some(status) = wave.join_next().await {
+                assert_eq!(status.expect("no panic"), 200);
+            }
+        }
+        let received = received.borrow();
+        assert_eq!(received.len(), 2 * CLIENTS);
+        let connections: std::collections::BTreeSet<usize> =
+            received.iter().map(|r| r.connection).collect();
+        assert!(
+            connections.len() <= CLIENTS,
+            "{} connections for two waves of {CLIENTS}",
+            connections.len()
+        );
     });
 }
 

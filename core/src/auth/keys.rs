@@ -7,7 +7,9 @@
 //! Each public key comes with its file's modification time, which narrows the tickets it
 //! accepts (see [`crate::auth::keyage`]).
 
+use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::{Arc, Mutex};
 
 use openssl::pkey::{Id, PKey, Private, Public};
 use openssl::rsa::Rsa;
@@ -32,11 +34,21 @@ pub enum KeyError {
     Encode(#[source] openssl::error::ErrorStack),
 }
 
+/// How many verified signatures a key remembers; when full, it forgets them all (a sweep that
+/// costs one RSA check per live ticket).
+pub const VERIFIED_SIGNATURES_MAX: usize = 4096;
+
 /// A public key that verifies tickets, with the modification time of the file it came from.
+///
+/// It remembers the signatures it verified (a digest of the signed text and the signature):
+/// whether a signature matches never changes for a given key, and an RSA check costs more than
+/// the rest of a request. The ticket's age is still checked every time; a new key (a rotation
+/// or a re-read file) starts with nothing remembered. Clones share the memory.
 #[derive(Clone)]
 pub struct VerifyKey {
     key: PKey<Public>,
     modified: UnixTime,
+    verified: Arc<Mutex<BTreeSet<[u8; 32]>>>,
 }
 
 impl VerifyKey {
@@ -52,7 +64,11 @@ impl VerifyKey {
         if key.id() != Id::RSA {
             return Err(KeyError::NotRsa);
         }
-        Ok(VerifyKey { key, modified })
+        Ok(VerifyKey {
+            key,
+            modified,
+            verified: Arc::default(),
+        })
     }
 
     /// When the key file was last written: the key's age narrows which tickets it accepts.
@@ -69,6 +85,37 @@ impl VerifyKey {
     pub(crate) fn pkey(&self) -> &PKey<Public> {
         &self.key
     }
+
+    /// Whether this key verified `signature` over `signed` before.
+    pub(crate) fn has_verified(&self, signed: &[u8], signature: &[u8]) -> bool {
+        let digest = signature_digest(signed, signature);
+        self.memory().contains(&digest)
+    }
+
+    /// Remembers a signature this key just verified.
+    pub(crate) fn remember_verified(&self, signed: &[u8], signature: &[u8]) {
+        let digest = signature_digest(signed, signature);
+        let mut verified = self.memory();
+        if verified.len() >= VERIFIED_SIGNATURES_MAX {
+            verified.clear();
+        }
+        verified.insert(digest);
+    }
+
+    fn memory(&self) -> std::sync::MutexGuard<'_, BTreeSet<[u8; 32]>> {
+        // A panic elsewhere while holding the lock leaves a set that is still valid.
+        self.verified.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// SHA-256 over the signed text's length, the text and the signature: no two pairs collide by
+/// moving bytes between the two.
+fn signature_digest(signed: &[u8], signature: &[u8]) -> [u8; 32] {
+    let mut hasher = openssl::sha::Sha256::new();
+    hasher.update(&(signed.len() as u64).to_be_bytes());
+    hasher.update(signed);
+    hasher.update(signature);
+    hasher.finish()
 }
 
 impl fmt::Debug for VerifyKey {

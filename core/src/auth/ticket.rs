@@ -248,9 +248,22 @@ fn check_window(age: i64, range: AgeRange) -> Result<(), TicketError> {
     }
 }
 
+/// Whether `signature` is a valid signature of `signed`: remembered by the key, or checked
+/// with RSA (and then remembered).
+fn signature_matches(key: &VerifyKey, signed: &[u8], signature: &[u8]) -> bool {
+    if key.has_verified(signed, signature) {
+        return true;
+    }
+    let valid = rsa_signature_matches(key, signed, signature);
+    if valid {
+        key.remember_verified(signed, signature);
+    }
+    valid
+}
+
 /// Whether `signature` is a valid signature of `signed` under any scheme a Proxmox release
 /// signs with: PKCS#1 v1.5 with SHA-256 or SHA-1, or PSS with SHA-256 (any salt length).
-fn signature_matches(key: &VerifyKey, signed: &[u8], signature: &[u8]) -> bool {
+fn rsa_signature_matches(key: &VerifyKey, signed: &[u8], signature: &[u8]) -> bool {
     let schemes = [
         (MessageDigest::sha256(), Padding::PKCS1),
         (MessageDigest::sha1(), Padding::PKCS1),
@@ -611,6 +624,34 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The key remembers a signature it verified, but each check still applies the ticket's
+    /// window, and a changed signature still fails, with the same key object.
+    #[test]
+    fn a_remembered_signature_still_expires_and_forgeries_still_fail() {
+        let keys = keys_a();
+        let ticket = OPENSSL_SHA256.trim_end();
+        assert!(check(ticket, &keys, at(1)).is_ok());
+        assert!(check(ticket, &keys, at(2)).is_ok(), "remembered");
+        assert!(matches!(
+            check(ticket, &keys, at(TICKET_LIFETIME)),
+            Err(TicketError::Expired { .. })
+        ));
+        let (plain, signature) = ticket.split_once("::").expect("::");
+        let mut raw = STANDARD.decode(signature).expect("base64");
+        raw[100] ^= 0x01;
+        let forged = format!("{plain}::{}", STANDARD.encode(&raw));
+        assert!(matches!(
+            check(&forged, &keys, at(1)),
+            Err(TicketError::BadSignature)
+        ));
+        // Another user's name over the remembered signature.
+        let other = ticket.replacen("root@pam", "roox@pam", 1);
+        assert!(matches!(
+            check(&other, &keys, at(1)),
+            Err(TicketError::BadSignature)
+        ));
     }
 
     #[test]
