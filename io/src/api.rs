@@ -496,8 +496,11 @@ impl ApiService {
 
     fn verify_ticket(&self, text: &str, now: UnixTime) -> Result<String, AuthFailure> {
         let invalid = AuthFailure::denied;
-        let keys = self.access.public_keys()?;
-        let verified = ticket::verify(text, &keys, now, Quorum::Quorate)
+        // Through the reload check: a ticket from a key pair pvedaemon made in the last second
+        // is accepted at once.
+        let verified = self
+            .access
+            .verify_with_reload(|keys| ticket::verify(text, keys, now, Quorum::Quorate))?
             .map_err(|e| invalid(format!("invalid ticket: {e}")))?;
         let userid = Userid::parse(&verified.userid).map_err(|e| invalid(e.to_string()))?;
         self.access

@@ -3,17 +3,22 @@
 //! | file | what | mode |
 //! |---|---|---|
 //! | `/etc/pve/priv/authkey.key` | RSA-2048 private key that signs tickets | 0600 (dir `/etc/pve/priv` 0700) |
-//! | `/etc/pve/authkey.pub` | its public key, SPKI PEM | 0640 |
-//! | `/etc/pve/authkey.pub.old` | the public key before the last rotation | 0640 |
-//! | `/etc/pve/pve-www.key` | the CSRF secret's source: an RSA-2048 private key PEM, as `openssl genrsa` writes it | 0640 |
+//! | `/etc/pve/authkey.pub` | its public key, SPKI PEM | 0640, group `www-data` |
+//! | `/etc/pve/authkey.pub.old` | the public key before the last rotation | 0640, group `www-data` |
+//! | `/etc/pve/pve-www.key` | the CSRF secret's source: an RSA-2048 private key PEM, as `openssl genrsa` writes it | 0640, group `www-data` |
 //!
 //! On Proxmox the 0640 files are `root:www-data`, so pveproxy (running as `www-data`) verifies
-//! tickets and CSRF tokens while only root (pvedaemon) can sign. pmxcfs sets that ownership by
-//! itself; on another file system it is the daemon's concern.
+//! tickets and CSRF tokens while only root (pvedaemon) can sign. pmxcfs shows that ownership by
+//! itself; elsewhere every write gives them the group ([`Access::Shared`]), so a rotation never
+//! leaves pveproxy with a key it cannot read.
 //!
-//! Key generation and RSA signing are CPU work of tens of milliseconds: call [`ensure_keys`],
-//! [`rotate_if_old`] and [`issue_ticket`] from a blocking thread, not an async task.
+//! Key generation (up to hundreds of milliseconds) and RSA signing are CPU work. The async
+//! daemon reads and writes the files on its event loop and generates and signs on a blocking
+//! thread ([`KeyPairState`], [`generate_signing_key`], `AccessFiles::signing_key`);
+//! [`ensure_keys`], [`renew_if_needed`] and [`issue_ticket`] do all of it in one call, for
+//! start-up and tests.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use corral_core::auth::csrf::{CsrfError, CsrfSecret};
@@ -24,7 +29,7 @@ use corral_core::time::UnixTime;
 use openssl::pkey::PKey;
 use openssl::rsa::Rsa;
 
-use crate::files::{Files, ReadError, Root, WriteError};
+use crate::files::{Access, Files, ReadError, Root, WriteError};
 
 /// The ticket signing key.
 pub const AUTHKEY_PRIVATE: &str = "/etc/pve/priv/authkey.key";
@@ -38,9 +43,9 @@ pub const WWW_KEY: &str = "/etc/pve/pve-www.key";
 pub const PRIVATE_DIR: &str = "/etc/pve/priv";
 
 /// Mode of files only root may read (`authkey.key`).
-pub const PRIVATE_MODE: u32 = 0o600;
+pub const PRIVATE_MODE: u32 = Access::Private.mode();
 /// Mode of files root writes and the `www-data` group reads.
-pub const SHARED_MODE: u32 = 0o640;
+pub const SHARED_MODE: u32 = Access::Shared.mode();
 /// Mode of `/etc/pve/priv`.
 pub const PRIVATE_DIR_MODE: u32 = 0o700;
 
@@ -66,6 +71,8 @@ pub enum AuthKeyError {
     Csrf { path: PathBuf, cause: CsrfError },
     #[error("cannot generate an RSA key: {0}")]
     Generate(#[source] openssl::error::ErrorStack),
+    #[error("the {0} task on a blocking thread failed")]
+    Task(&'static str),
     #[error(transparent)]
     Ticket(#[from] TicketError),
 }
@@ -81,7 +88,8 @@ pub struct Created {
 
 /// Creates the ticket key pair when `authkey.key` is missing, and `pve-www.key` when missing,
 /// as pvedaemon does at start (Proxmox's `gen_auth_key` and `gen_pve_www_key`). Existing files
-/// are left alone, even an `authkey.pub` without a private key (the next ticket rotates then).
+/// are left alone, even an `authkey.pub` that does not match `authkey.key` (the next ticket
+/// renews the pair then, see [`KeyPairState`]).
 pub fn ensure_keys(files: &dyn Files, root: &Root) -> Result<Created, AuthKeyError> {
     let mut created = Created::default();
     if !files.is_file(&root.path(AUTHKEY_PRIVATE)) {
@@ -91,64 +99,182 @@ pub fn ensure_keys(files: &dyn Files, root: &Root) -> Result<Created, AuthKeyErr
     }
     let www_key = root.path(WWW_KEY);
     if !files.is_file(&www_key) {
-        files.write_atomic(&www_key, &generate_www_key()?, SHARED_MODE)?;
+        files.write_atomic(&www_key, &generate_www_key()?, Access::Shared)?;
         created.www_key = true;
     }
     Ok(created)
 }
 
-/// Rotates the ticket key pair when it is due (missing, 24 h old, or dated in the future; see
-/// [`rotation_due`]), as Proxmox does lazily before issuing a ticket: the current public key
-/// becomes `authkey.pub.old`, then a new `authkey.pub` and `authkey.key` are written. Returns
-/// why it rotated, `None` when it did not.
+/// Why the ticket key pair must be replaced before the next ticket is signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RenewalReason {
+    /// Rotation is due ([`rotation_due`]): no public key, 24 h old, or dated in the future.
+    Rotation(RotationReason),
+    /// `authkey.key` is missing or not a usable key (the cause): nothing could sign.
+    NoSigningKey(String),
+    /// `authkey.key` does not belong to `authkey.pub` (a rotation interrupted between its two
+    /// writes, or a file replaced by hand): no node would accept what it signs.
+    Mismatch,
+}
+
+impl fmt::Display for RenewalReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RenewalReason::Rotation(RotationReason::Missing) => {
+                write!(f, "{AUTHKEY_PUBLIC} does not exist")
+            }
+            RenewalReason::Rotation(RotationReason::Expired) => {
+                write!(f, "the key pair is 24 hours old")
+            }
+            RenewalReason::Rotation(RotationReason::FromTheFuture) => {
+                write!(f, "{AUTHKEY_PUBLIC} is dated in the future")
+            }
+            RenewalReason::NoSigningKey(cause) => write!(f, "{AUTHKEY_PRIVATE}: {cause}"),
+            RenewalReason::Mismatch => write!(
+                f,
+                "{AUTHKEY_PRIVATE} does not belong to {AUTHKEY_PUBLIC}, so nothing it signs \
+                 would be accepted"
+            ),
+        }
+    }
+}
+
+/// The ticket key pair as the files hold it: read with two stats, two small reads and PEM
+/// parsing, nothing CPU-heavy, so the event loop may do it.
+#[derive(Debug)]
+pub enum KeyPairState {
+    /// `authkey.key` signs, and `authkey.pub` verifies what it signs.
+    Ready(SigningKey),
+    /// A new pair is needed first.
+    Renew(Renewal),
+}
+
+impl KeyPairState {
+    /// Reads the pair and decides, as Proxmox's `check_authkey` before each ticket, and also
+    /// checks that the private key belongs to the public key.
+    pub fn read(
+        files: &dyn Files,
+        root: &Root,
+        now: UnixTime,
+        quorum: Quorum,
+    ) -> Result<KeyPairState, AuthKeyError> {
+        let public_path = root.path(AUTHKEY_PUBLIC);
+        let due = rotation_due(
+            now,
+            files.modified(&public_path)?,
+            files.modified(&root.path(AUTHKEY_PUBLIC_OLD))?,
+            quorum,
+        );
+        // A broken public key is worth neither keeping nor comparing (Proxmox also keeps only a
+        // key it could read).
+        let public = files
+            .read(&public_path, KEY_FILE_LEN_MAX)?
+            .filter(|pem| VerifyKey::from_pem(pem, UnixTime(0)).is_ok());
+        let signing = read_signing_key(files, root)?;
+        let signing_public = match &signing {
+            Ok(key) => Some(
+                key.public_pem()
+                    .map_err(|cause| key_error(&root.path(AUTHKEY_PRIVATE), cause))?,
+            ),
+            Err(_) => None,
+        };
+        let matches = public
+            .as_deref()
+            .zip(signing_public.as_deref())
+            .is_some_and(|(public, signing)| same_public_key(public, signing));
+        let reason = match (due, signing) {
+            (Some(reason), _) => RenewalReason::Rotation(reason),
+            (None, Err(cause)) => RenewalReason::NoSigningKey(cause),
+            (None, Ok(key)) if matches => return Ok(KeyPairState::Ready(key)),
+            (None, Ok(_)) => RenewalReason::Mismatch,
+        };
+        // Keep what verifies the tickets issued lately: those were signed with authkey.key,
+        // whatever authkey.pub says (it is kept verbatim when they agree).
+        let keep_as_old = if matches {
+            public
+        } else {
+            signing_public.or(public)
+        };
+        Ok(KeyPairState::Renew(Renewal {
+            reason,
+            keep_as_old,
+        }))
+    }
+}
+
+/// A key pair renewal to make: [`Renewal::install`] a key from [`generate_signing_key`].
+#[derive(Debug)]
+pub struct Renewal {
+    reason: RenewalReason,
+    /// The public key for `authkey.pub.old`, PEM.
+    keep_as_old: Option<Vec<u8>>,
+}
+
+impl Renewal {
+    pub fn reason(&self) -> &RenewalReason {
+        &self.reason
+    }
+
+    /// Writes the new pair as Proxmox's `rotate_authkey`: the public key of the tickets issued
+    /// lately becomes `authkey.pub.old`, then the new `authkey.pub`, then `authkey.key`.
+    ///
+    /// Proxmox does this under the cluster-wide authkey lock, re-checking first. corral has no
+    /// cluster lock yet (issue #5, a shared `/etc/pve` with a lock): the caller serialises
+    /// renewals within its process (`AccessFiles::signing_key`), and one pvedaemon per
+    /// `/etc/pve` is assumed.
+    pub fn install(
+        &self,
+        files: &dyn Files,
+        root: &Root,
+        new: &SigningKey,
+    ) -> Result<(), AuthKeyError> {
+        let public = root.path(AUTHKEY_PUBLIC);
+        if let Some(previous) = &self.keep_as_old {
+            files.write_atomic(&root.path(AUTHKEY_PUBLIC_OLD), previous, Access::Shared)?;
+        }
+        let new_public = new
+            .public_pem()
+            .map_err(|cause| key_error(&public, cause))?;
+        if let Err(error) = files.write_atomic(&public, &new_public, Access::Shared) {
+            if let Some(previous) = &self.keep_as_old {
+                // Put the old key back, so tickets keep working with the old private key.
+                files.write_atomic(&public, previous, Access::Shared)?;
+            }
+            return Err(error.into());
+        }
+        if let Err(error) = write_private(files, root, new) {
+            // A public key without its private key would accept no ticket it could sign: remove
+            // both so the next attempt starts over (as Proxmox does).
+            let _ = files.remove_file(&public);
+            let _ = files.remove_file(&root.path(AUTHKEY_PRIVATE));
+            return Err(error);
+        }
+        Ok(())
+    }
+}
+
+/// The key to sign with, renewing the pair first when it is due or broken (see
+/// [`KeyPairState::read`]), all on the calling thread; returns why it renewed, if it did.
 ///
-/// Proxmox re-checks and rotates under the cluster-wide authkey lock, so two nodes never rotate
-/// at once. corral has no cluster lock yet: the caller must make sure only one rotation runs
-/// (one pvedaemon per cluster file system).
-pub fn rotate_if_old(
+/// The caller must make sure only one renewal runs at a time (see [`Renewal::install`]).
+pub fn renew_if_needed(
     files: &dyn Files,
     root: &Root,
     now: UnixTime,
     quorum: Quorum,
-) -> Result<Option<RotationReason>, AuthKeyError> {
-    let public = root.path(AUTHKEY_PUBLIC);
-    let old_public = root.path(AUTHKEY_PUBLIC_OLD);
-    let current = files.modified(&public)?;
-    let old = files.modified(&old_public)?;
-    let Some(reason) = rotation_due(now, current, old, quorum) else {
-        return Ok(None);
-    };
-    // The current public key, if it is one: a broken file is not worth keeping as the old key
-    // (Proxmox also keeps only a key it could read).
-    let previous = files
-        .read(&public, KEY_FILE_LEN_MAX)?
-        .filter(|pem| VerifyKey::from_pem(pem, UnixTime(0)).is_ok());
-    let new = generate_signing_key()?;
-    if let Some(previous) = &previous {
-        files.write_atomic(&old_public, previous, SHARED_MODE)?;
-    }
-    let new_public = new
-        .public_pem()
-        .map_err(|cause| key_error(&public, cause))?;
-    if let Err(error) = files.write_atomic(&public, &new_public, SHARED_MODE) {
-        if let Some(previous) = &previous {
-            // Put the old key back, so tickets keep working with the old private key.
-            files.write_atomic(&public, previous, SHARED_MODE)?;
+) -> Result<(SigningKey, Option<RenewalReason>), AuthKeyError> {
+    match KeyPairState::read(files, root, now, quorum)? {
+        KeyPairState::Ready(key) => Ok((key, None)),
+        KeyPairState::Renew(renewal) => {
+            let new = generate_signing_key()?;
+            renewal.install(files, root, &new)?;
+            Ok((new, Some(renewal.reason)))
         }
-        return Err(error.into());
     }
-    if let Err(error) = write_private(files, root, &new) {
-        // A public key without its private key would accept no ticket it could sign: remove
-        // both so the next attempt starts over (as Proxmox does).
-        let _ = files.remove_file(&public);
-        let _ = files.remove_file(&root.path(AUTHKEY_PRIVATE));
-        return Err(error);
-    }
-    Ok(Some(reason))
 }
 
-/// Issues a ticket for `userid`, rotating the key pair first when due (Proxmox's
-/// `assemble_ticket` with `get_privkey`).
+/// Issues a ticket for `userid`, renewing the key pair first when due or broken (Proxmox's
+/// `assemble_ticket` with `get_privkey`), all on the calling thread.
 pub fn issue_ticket(
     files: &dyn Files,
     root: &Root,
@@ -157,8 +283,7 @@ pub fn issue_ticket(
     quorum: Quorum,
     digest: SignDigest,
 ) -> Result<String, AuthKeyError> {
-    rotate_if_old(files, root, now, quorum)?;
-    let key = load_signing_key(files, root)?;
+    let (key, _) = renew_if_needed(files, root, now, quorum)?;
     Ok(ticket::sign(userid, now, &key, digest)?)
 }
 
@@ -192,6 +317,37 @@ pub fn load_csrf_secret(files: &dyn Files, root: &Root) -> Result<CsrfSecret, Au
     let path = root.path(WWW_KEY);
     let contents = read_required(files, &path)?;
     CsrfSecret::from_key_file(&contents).map_err(|cause| AuthKeyError::Csrf { path, cause })
+}
+
+/// A fresh RSA-2048 key pair: CPU work of up to hundreds of milliseconds, for a blocking
+/// thread.
+pub fn generate_signing_key() -> Result<SigningKey, AuthKeyError> {
+    let rsa = Rsa::generate(KEY_BITS).map_err(AuthKeyError::Generate)?;
+    let key = PKey::from_rsa(rsa).map_err(AuthKeyError::Generate)?;
+    SigningKey::from_pkey(key).map_err(|cause| key_error(Path::new("(generated key)"), cause))
+}
+
+/// `authkey.key` when it is a usable key, else why not (missing, not a key). A file that
+/// cannot be read (permissions, I/O) is an error: that is no reason to replace the keys.
+fn read_signing_key(
+    files: &dyn Files,
+    root: &Root,
+) -> Result<Result<SigningKey, String>, AuthKeyError> {
+    let path = root.path(AUTHKEY_PRIVATE);
+    let Some(pem) = files.read(&path, KEY_FILE_LEN_MAX)? else {
+        return Ok(Err("does not exist".to_owned()));
+    };
+    Ok(SigningKey::from_pem(&pem).map_err(|cause| cause.to_string()))
+}
+
+/// Whether two public key PEMs hold the same key, whatever their PEM form (SPKI or PKCS#1).
+fn same_public_key(a: &[u8], b: &[u8]) -> bool {
+    let spki = |pem: &[u8]| {
+        VerifyKey::from_pem(pem, UnixTime(0))
+            .and_then(|key| key.to_pem())
+            .ok()
+    };
+    spki(a).is_some_and(|a| Some(a) == spki(b))
 }
 
 /// A public key with the modification time of its file, `None` when the file is missing.
@@ -231,7 +387,7 @@ fn write_pair(files: &dyn Files, root: &Root, key: &SigningKey) -> Result<(), Au
     let pem = key
         .public_pem()
         .map_err(|cause| key_error(&public, cause))?;
-    files.write_atomic(&public, &pem, SHARED_MODE)?;
+    files.write_atomic(&public, &pem, Access::Shared)?;
     Ok(())
 }
 
@@ -239,14 +395,8 @@ fn write_private(files: &dyn Files, root: &Root, key: &SigningKey) -> Result<(),
     files.create_dir_all(&root.path(PRIVATE_DIR), PRIVATE_DIR_MODE)?;
     let path = root.path(AUTHKEY_PRIVATE);
     let pem = key.to_pem().map_err(|cause| key_error(&path, cause))?;
-    files.write_atomic(&path, &pem, PRIVATE_MODE)?;
+    files.write_atomic(&path, &pem, Access::Private)?;
     Ok(())
-}
-
-fn generate_signing_key() -> Result<SigningKey, AuthKeyError> {
-    let rsa = Rsa::generate(KEY_BITS).map_err(AuthKeyError::Generate)?;
-    let key = PKey::from_rsa(rsa).map_err(AuthKeyError::Generate)?;
-    SigningKey::from_pkey(key).map_err(|cause| key_error(Path::new("(generated key)"), cause))
 }
 
 /// `pve-www.key` as Proxmox makes it: a fresh RSA private key in PEM (PKCS#8, what `openssl
@@ -351,9 +501,14 @@ mod tests {
             }
         );
         assert_eq!(node.file(AUTHKEY_PRIVATE).mode, 0o600);
+        assert_eq!(node.file(AUTHKEY_PRIVATE).group, None);
         assert_eq!(node.fs.dir_mode(Path::new(PRIVATE_DIR)), Some(0o700));
-        assert_eq!(node.file(AUTHKEY_PUBLIC).mode, 0o640);
-        assert_eq!(node.file(WWW_KEY).mode, 0o640);
+        assert_eq!(node.fs.dir_mode(Path::new("/etc/pve")), Some(0o755));
+        // pveproxy (group www-data) reads these.
+        for shared in [AUTHKEY_PUBLIC, WWW_KEY] {
+            assert_eq!(node.file(shared).mode, 0o640, "{shared}");
+            assert_eq!(node.file(shared).group, Some("www-data"), "{shared}");
+        }
         assert!(
             node.file(AUTHKEY_PUBLIC)
                 .bytes
@@ -397,24 +552,27 @@ mod tests {
         assert_eq!(node.verify(&ticket).expect("valid").userid, "root@pam");
     }
 
+    impl Node {
+        /// Why the pair was renewed, `None` when it was not.
+        fn renew(&self, quorum: Quorum) -> Option<RenewalReason> {
+            renew_if_needed(&self.fs, &self.root, self.now(), quorum)
+                .expect("renew")
+                .1
+        }
+    }
+
     #[test]
     fn a_fresh_key_is_not_rotated_a_day_old_one_is() {
         let node = Node::new();
         ensure_keys(&node.fs, &node.root).expect("ensure");
         node.advance(AUTHKEY_LIFETIME - 1);
-        assert_eq!(
-            rotate_if_old(&node.fs, &node.root, node.now(), Quorum::Quorate).expect("check"),
-            None
-        );
+        assert_eq!(node.renew(Quorum::Quorate), None);
         let first_public = node.file(AUTHKEY_PUBLIC);
         node.advance(1);
+        assert_eq!(node.renew(Quorum::NotQuorate), None);
         assert_eq!(
-            rotate_if_old(&node.fs, &node.root, node.now(), Quorum::NotQuorate).expect("no quorum"),
-            None
-        );
-        assert_eq!(
-            rotate_if_old(&node.fs, &node.root, node.now(), Quorum::Quorate).expect("rotate"),
-            Some(RotationReason::Expired)
+            node.renew(Quorum::Quorate),
+            Some(RenewalReason::Rotation(RotationReason::Expired))
         );
         let old = node.file(AUTHKEY_PUBLIC_OLD);
         assert_eq!(
@@ -422,14 +580,78 @@ mod tests {
             "the previous key is kept verbatim"
         );
         assert_eq!(old.modified, node.now());
-        assert_eq!(old.mode, 0o640);
-        assert_ne!(node.file(AUTHKEY_PUBLIC).bytes, first_public.bytes);
-        assert_eq!(node.file(AUTHKEY_PRIVATE).mode, 0o600);
-        // Fresh again.
+        assert_eq!((old.mode, old.group), (0o640, Some("www-data")));
+        let new_public = node.file(AUTHKEY_PUBLIC);
+        assert_ne!(new_public.bytes, first_public.bytes);
         assert_eq!(
-            rotate_if_old(&node.fs, &node.root, node.now(), Quorum::Quorate).expect("check"),
-            None
+            (new_public.mode, new_public.group),
+            (0o640, Some("www-data")),
+            "pveproxy can read the rotated key"
         );
+        let private = node.file(AUTHKEY_PRIVATE);
+        assert_eq!((private.mode, private.group), (0o600, None));
+        // Fresh again.
+        assert_eq!(node.renew(Quorum::Quorate), None);
+    }
+
+    #[test]
+    fn a_signing_key_that_does_not_belong_to_authkey_pub_is_replaced() {
+        let node = Node::new();
+        ensure_keys(&node.fs, &node.root).expect("ensure");
+        node.advance(60);
+        let before = node.issue("alice@pve");
+        let signing_public = node.file(AUTHKEY_PUBLIC).bytes;
+        // As if a rotation stopped between writing authkey.pub and authkey.key.
+        let stray = generate_signing_key().expect("key");
+        node.fs.insert(
+            AUTHKEY_PUBLIC,
+            stray.public_pem().expect("pem"),
+            SHARED_MODE,
+        );
+        node.advance(600);
+        let after = node.issue("bob@pve");
+        // The node signs with a key that authkey.pub verifies again…
+        assert_eq!(node.verify(&after).expect("accepted").userid, "bob@pve");
+        let signing = load_signing_key(&node.fs, &node.root).expect("key");
+        assert_eq!(
+            signing.public_pem().expect("pem"),
+            node.file(AUTHKEY_PUBLIC).bytes
+        );
+        // …and the tickets signed before the repair stay valid through authkey.pub.old, which
+        // holds the key that signed them (not the stray authkey.pub).
+        assert_eq!(node.file(AUTHKEY_PUBLIC_OLD).bytes, signing_public);
+        assert_eq!(
+            node.verify(&before).expect("still valid").userid,
+            "alice@pve"
+        );
+        assert_eq!(node.renew(Quorum::Quorate), None, "repaired once");
+    }
+
+    #[test]
+    fn a_missing_or_broken_signing_key_is_replaced_keeping_the_public_key_as_old() {
+        let node = Node::new();
+        ensure_keys(&node.fs, &node.root).expect("ensure");
+        let first_public = node.file(AUTHKEY_PUBLIC).bytes;
+        node.fs.remove_file(Path::new(AUTHKEY_PRIVATE)).expect("rm");
+        node.advance(60);
+        let reason = node.renew(Quorum::Quorate).expect("renewed");
+        assert_eq!(
+            reason.to_string(),
+            "/etc/pve/priv/authkey.key: does not exist"
+        );
+        assert_eq!(node.file(AUTHKEY_PUBLIC_OLD).bytes, first_public);
+        node.fs
+            .insert(AUTHKEY_PRIVATE, b"garbage".to_vec(), PRIVATE_MODE);
+        node.advance(60);
+        let reason = node.renew(Quorum::Quorate).expect("renewed");
+        assert!(
+            reason
+                .to_string()
+                .starts_with("/etc/pve/priv/authkey.key: not an unencrypted PEM private key"),
+            "{reason}"
+        );
+        let ticket = node.issue("alice@pve");
+        assert_eq!(node.verify(&ticket).expect("valid").userid, "alice@pve");
     }
 
     #[test]

@@ -6,11 +6,15 @@
 //! [`Files`] is the seam: [`RealFiles`] is the file system, [`MemFiles`] a read-only snapshot
 //! for tests, [`MemFs`] a writable in-memory file system (modes and modification times
 //! included) that clones share, as nodes share `/etc/pve`.
+//!
+//! Files under `/etc/pve` are written as pmxcfs shows them ([`Access`]): shared files root:www-data
+//! 0640 (pveproxy runs as `www-data` and reads them), private ones 0600, directories 0755 but
+//! `priv/` 0700.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt, fchown};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -76,6 +80,60 @@ pub fn read_text(
     })
 }
 
+/// A line-based text file decoded line by line (see [`read_lines`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineText {
+    /// The file's text; each line that is not UTF-8 is replaced by the caller's placeholder, so
+    /// later lines keep their numbers.
+    pub text: String,
+    /// The numbers (from 1) of the lines that were not UTF-8, in order.
+    pub skipped: Vec<usize>,
+}
+
+/// A line-based text file that may be missing, through `files`, decoded line by line: a line
+/// that is not UTF-8 becomes `placeholder` (something the file's parser ignores, e.g. an empty
+/// line) and is listed in [`LineText::skipped`], so one stray byte costs that line only, not the
+/// whole file.
+pub fn read_lines(
+    files: &dyn Files,
+    path: &Path,
+    len_max: u64,
+    placeholder: &str,
+) -> Result<Option<LineText>, ReadError> {
+    let Some(bytes) = files.read(path, len_max)? else {
+        return Ok(None);
+    };
+    Ok(Some(decode_lines(bytes, placeholder)))
+}
+
+fn decode_lines(bytes: Vec<u8>, placeholder: &str) -> LineText {
+    // The common case costs one check and no copy.
+    let bytes = match String::from_utf8(bytes) {
+        Ok(text) => {
+            return LineText {
+                text,
+                skipped: Vec::new(),
+            };
+        }
+        Err(e) => e.into_bytes(),
+    };
+    let mut text = String::with_capacity(bytes.len());
+    let mut skipped = Vec::new();
+    for (index, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        if index > 0 {
+            text.push('\n');
+        }
+        match std::str::from_utf8(line) {
+            Ok(line) => text.push_str(line),
+            Err(_) => {
+                text.push_str(placeholder);
+                skipped.push(index + 1);
+            }
+        }
+    }
+    LineText { text, skipped }
+}
+
 /// Reads a file that may be missing: `Ok(None)` when it does not exist (Proxmox then uses its
 /// defaults); any other failure (permissions, a directory, more than `len_max` bytes) is an
 /// error, never "missing".
@@ -138,16 +196,59 @@ pub fn modified_optional(path: &Path) -> Result<Option<UnixTime>, ReadError> {
     }
 }
 
+/// Who may read a file under `/etc/pve`, as pmxcfs shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Only its owner (root): mode 0600, as everything in `priv/`.
+    Private,
+    /// Its owner writes, group `www-data` (pveproxy) reads: mode 0640, group [`SHARED_GROUP`]
+    /// when written by root and the group exists. A process that is not root (a development
+    /// setup) keeps its own group: its files are its own, and its pveproxy runs as itself.
+    Shared,
+}
+
+impl Access {
+    /// The permission bits.
+    pub const fn mode(self) -> u32 {
+        match self {
+            Access::Private => 0o600,
+            Access::Shared => 0o640,
+        }
+    }
+}
+
+/// The group pveproxy runs as, which reads the shared files.
+pub const SHARED_GROUP: &str = "www-data";
+
+/// Mode of directories created on the way to the one asked for (pmxcfs shows `/etc/pve` and its
+/// directories 0755; only `priv/` is 0700).
+pub const PARENT_DIR_MODE: u32 = 0o755;
+
+/// Where groups are looked up. io has no binding to libc's `getgrnam` (unsafe code is
+/// forbidden), and `www-data` is a base-passwd system group, always listed here on Debian and
+/// Proxmox VE.
+const GROUP_FILE: &str = "/etc/group";
+
+/// [`write_atomic`] with `access`'s mode, and for [`Access::Shared`] written by root the group
+/// [`SHARED_GROUP`], set on the temporary file before the rename: pveproxy can read the file
+/// from the first instant it exists under its name.
+pub fn write_as(path: &Path, bytes: &[u8], access: Access) -> Result<(), WriteError> {
+    write_with(path, bytes, access.mode(), access == Access::Shared)
+}
+
 /// Replaces `path` with `bytes` so that readers see either the old or the new contents, never
 /// a mix, and the new contents survive a crash once this returns.
 ///
 /// The bytes go to a new temporary file in the same directory, created exclusively (`O_EXCL`)
 /// with permissions no wider than `mode` from the first instant (then set to exactly `mode`,
 /// which the umask may have narrowed), written, synced, renamed over `path`, and the directory
-/// synced. The file belongs to the writing process's user and group: ownership (e.g.
-/// `root:www-data` for 0640 files under `/etc/pve`) is the daemon's concern, and pmxcfs sets it
-/// by itself.
+/// synced. The file belongs to the writing process's user and group; files under `/etc/pve`
+/// are written with [`write_as`], which also sets the group pveproxy reads them with.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), WriteError> {
+    write_with(path, bytes, mode, false)
+}
+
+fn write_with(path: &Path, bytes: &[u8], mode: u32, shared: bool) -> Result<(), WriteError> {
     let name = path.file_name().ok_or_else(|| {
         WriteError::new(
             path,
@@ -161,7 +262,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), WriteErr
     };
     let (temp_path, file) = create_temp(dir, name, mode)
         .map_err(|cause| WriteError::new(path, "create a temporary file for", cause))?;
-    let written = fill_and_sync(file, bytes, mode)
+    let written = share_if(shared, &file)
+        .and_then(|()| fill_and_sync(file, bytes, mode))
         .and_then(|()| fs::rename(&temp_path, path).map_err(|e| ("replace", e)));
     if let Err((action, cause)) = written {
         // Best effort: the temporary file is ours and useless now.
@@ -169,6 +271,53 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), WriteErr
         return Err(WriteError::new(path, action, cause));
     }
     sync_dir(dir).map_err(|cause| WriteError::new(path, "sync the directory of", cause))
+}
+
+/// Gives a freshly created file to [`SHARED_GROUP`] when asked and written by root (the file's
+/// owner tells: it is whoever created it) and the group exists.
+fn share_if(shared: bool, file: &File) -> Result<(), (&'static str, io::Error)> {
+    const ACTION: &str = "set group www-data on";
+    if !shared {
+        return Ok(());
+    }
+    let metadata = file.metadata().map_err(|e| (ACTION, e))?;
+    if metadata.uid() != 0 {
+        return Ok(());
+    }
+    let Some(gid) = group_id(SHARED_GROUP).map_err(|e| (ACTION, e))? else {
+        return Ok(());
+    };
+    // pmxcfs shows every file as root:www-data already; nothing to change there.
+    if metadata.gid() == gid {
+        return Ok(());
+    }
+    fchown(file, None, Some(gid)).map_err(|e| (ACTION, e))
+}
+
+/// The id of group `name` in [`GROUP_FILE`], `None` when it is not listed (or there is no such
+/// file).
+fn group_id(name: &str) -> io::Result<Option<u32>> {
+    let bytes = read_optional(Path::new(GROUP_FILE), CONFIG_LEN_MAX).map_err(|e| {
+        let kind = match &e {
+            ReadError::Io { cause, .. } => cause.kind(),
+            _ => io::ErrorKind::InvalidData,
+        };
+        // The message names the group file, not the file being written.
+        io::Error::new(kind, e.to_string())
+    })?;
+    Ok(bytes.and_then(|bytes| group_id_in(&bytes, name)))
+}
+
+/// The id of group `name` in the text of a group file (`name:password:gid:members` lines).
+fn group_id_in(group_file: &[u8], name: &str) -> Option<u32> {
+    group_file.split(|&b| b == b'\n').find_map(|line| {
+        let mut fields = line.split(|&b| b == b':');
+        if fields.next()? != name.as_bytes() {
+            return None;
+        }
+        let gid = fields.nth(1)?;
+        std::str::from_utf8(gid).ok()?.trim().parse().ok()
+    })
 }
 
 /// Makes a fresh, exclusively created file next to the target: `.<name>.tmp.<pid>.<n>`.
@@ -222,18 +371,99 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     }
 }
 
-/// Creates `path` and any missing parents with `mode` (as `mkdir -p -m`). An existing directory
-/// is fine and keeps its mode.
+/// Creates `path` with `mode`, and any missing parents with [`PARENT_DIR_MODE`] (as `mkdir -p`
+/// then `chmod MODE` on the last one: `mkdir -p -m` would give `/etc/pve` the mode of
+/// `priv/`). Each mode is set exactly, whatever the umask. An existing directory is fine and
+/// keeps its mode.
 pub fn create_dir_all(path: &Path, mode: u32) -> Result<(), WriteError> {
-    if path.is_dir() {
-        return Ok(());
+    // Bounded by the path's depth.
+    let missing: Vec<&Path> = path
+        .ancestors()
+        .take_while(|dir| !dir.as_os_str().is_empty() && !dir.is_dir())
+        .collect();
+    for dir in missing.into_iter().rev() {
+        let dir_mode = if dir == path { mode } else { PARENT_DIR_MODE } & 0o7777;
+        match fs::DirBuilder::new().mode(dir_mode).create(dir) {
+            Ok(()) => fs::set_permissions(dir, Permissions::from_mode(dir_mode))
+                .map_err(|cause| WriteError::new(dir, "set the mode of the directory", cause))?,
+            // Another process made it in the meantime: theirs to keep.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => {}
+            Err(cause) => return Err(WriteError::new(dir, "create the directory", cause)),
+        }
     }
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(mode & 0o7777)
-        .create(path)
-        .and_then(|()| fs::set_permissions(path, Permissions::from_mode(mode & 0o7777)))
-        .map_err(|cause| WriteError::new(path, "create the directory", cause))
+    Ok(())
+}
+
+/// What [`secure_private_dir`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrivateDir {
+    /// It did not exist; it was created 0700.
+    Created,
+    /// It existed with the mode it needs.
+    Kept,
+    /// It was open to its group or others (the mode it had); it is 0700 now.
+    Tightened { was: u32 },
+}
+
+/// Why a private directory cannot be trusted or made.
+#[derive(Debug, thiserror::Error)]
+pub enum PrivateDirError {
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    #[error("cannot check {}: {cause}", path.display())]
+    Stat { path: PathBuf, cause: io::Error },
+    #[error("{} is not a directory; move it away so a private directory can be made there", path.display())]
+    NotADirectory { path: PathBuf },
+    #[error(
+        "{} belongs to uid {owner}, not to uid {expected} (this process): its owner could \
+         replace the keys in it; give it to uid {expected} with mode 0700 (chown/chmod) or remove it",
+        path.display()
+    )]
+    ForeignOwner {
+        path: PathBuf,
+        owner: u32,
+        expected: u32,
+    },
+}
+
+/// Makes sure `path` is a directory only `owner` (the calling process's effective user) can
+/// enter, as `/etc/pve/priv` must be: created 0700 when missing; chmod 0700 when it is open to
+/// its group or others (the caller warns with [`PrivateDir::Tightened`]); refused when it
+/// belongs to someone else, who could swap the signing key or password hashes in it.
+pub fn secure_private_dir(path: &Path, owner: u32) -> Result<PrivateDir, PrivateDirError> {
+    const MODE: u32 = 0o700;
+    let metadata = match fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            create_dir_all(path, MODE)?;
+            return Ok(PrivateDir::Created);
+        }
+        Err(cause) => {
+            return Err(PrivateDirError::Stat {
+                path: path.to_owned(),
+                cause,
+            });
+        }
+    };
+    if !metadata.is_dir() {
+        return Err(PrivateDirError::NotADirectory {
+            path: path.to_owned(),
+        });
+    }
+    if metadata.uid() != owner {
+        return Err(PrivateDirError::ForeignOwner {
+            path: path.to_owned(),
+            owner: metadata.uid(),
+            expected: owner,
+        });
+    }
+    let was = metadata.mode() & 0o7777;
+    if was & 0o077 == 0 {
+        return Ok(PrivateDir::Kept);
+    }
+    fs::set_permissions(path, Permissions::from_mode(MODE))
+        .map_err(|cause| WriteError::new(path, "set the mode of the directory", cause))?;
+    Ok(PrivateDir::Tightened { was })
 }
 
 /// Removes a file; one that does not exist is fine.
@@ -258,11 +488,11 @@ pub trait Files: std::fmt::Debug + 'static {
     /// judged by it.
     fn modified(&self, path: &Path) -> Result<Option<UnixTime>, ReadError>;
 
-    /// Replaces the file atomically with `bytes` and permission bits `mode` (see
-    /// [`write_atomic`]).
-    fn write_atomic(&self, path: &Path, bytes: &[u8], mode: u32) -> Result<(), WriteError>;
+    /// Replaces the file atomically with `bytes`, readable as `access` says (see [`write_as`]).
+    fn write_atomic(&self, path: &Path, bytes: &[u8], access: Access) -> Result<(), WriteError>;
 
-    /// Creates a directory and its missing parents with `mode`; an existing one is fine.
+    /// Creates a directory with `mode` and its missing parents with [`PARENT_DIR_MODE`]; an
+    /// existing one is fine (see [`create_dir_all`]).
     fn create_dir_all(&self, path: &Path, mode: u32) -> Result<(), WriteError>;
 
     /// Removes a file; a missing one is fine.
@@ -286,8 +516,8 @@ impl Files for RealFiles {
         modified_optional(path)
     }
 
-    fn write_atomic(&self, path: &Path, bytes: &[u8], mode: u32) -> Result<(), WriteError> {
-        write_atomic(path, bytes, mode)
+    fn write_atomic(&self, path: &Path, bytes: &[u8], access: Access) -> Result<(), WriteError> {
+        write_as(path, bytes, access)
     }
 
     fn create_dir_all(&self, path: &Path, mode: u32) -> Result<(), WriteError> {
@@ -333,7 +563,7 @@ impl Files for MemFiles {
         })
     }
 
-    fn write_atomic(&self, path: &Path, _bytes: &[u8], _mode: u32) -> Result<(), WriteError> {
+    fn write_atomic(&self, path: &Path, _bytes: &[u8], _: Access) -> Result<(), WriteError> {
         Err(read_only(path, "write"))
     }
 
@@ -364,6 +594,9 @@ pub struct MemFile {
     /// Permission bits, e.g. `0o640`.
     pub mode: u32,
     pub modified: UnixTime,
+    /// The group a real write would give it ([`SHARED_GROUP`] for [`Access::Shared`] files);
+    /// `None` when it keeps the writer's.
+    pub group: Option<&'static str>,
 }
 
 /// A writable in-memory file system for the simulator and tests. Clones share the same files,
@@ -414,14 +647,20 @@ impl MemFs {
         }
     }
 
-    /// Puts a file in place (no atomicity needed in memory), modified now.
+    /// Puts a file in place (no atomicity needed in memory), modified now, in the writer's
+    /// group.
     pub fn insert(&self, path: impl Into<PathBuf>, bytes: impl Into<Vec<u8>>, mode: u32) {
+        self.put(path.into(), bytes.into(), mode, None);
+    }
+
+    fn put(&self, path: PathBuf, bytes: Vec<u8>, mode: u32, group: Option<&'static str>) {
         let file = MemFile {
-            bytes: bytes.into(),
+            bytes,
             mode,
             modified: self.clock.now(),
+            group,
         };
-        self.lock().files.insert(path.into(), file);
+        self.lock().files.insert(path, file);
     }
 
     /// Sets a file's modification time (as `touch -d`); false when there is no such file.
@@ -475,16 +714,23 @@ impl Files for MemFs {
         Ok(self.lock().files.get(path).map(|file| file.modified))
     }
 
-    fn write_atomic(&self, path: &Path, bytes: &[u8], mode: u32) -> Result<(), WriteError> {
-        self.insert(path, bytes, mode & 0o7777);
+    fn write_atomic(&self, path: &Path, bytes: &[u8], access: Access) -> Result<(), WriteError> {
+        let group = (access == Access::Shared).then_some(SHARED_GROUP);
+        self.put(path.to_owned(), bytes.to_vec(), access.mode(), group);
         Ok(())
     }
 
     fn create_dir_all(&self, path: &Path, mode: u32) -> Result<(), WriteError> {
-        self.lock()
-            .dirs
-            .entry(path.to_owned())
-            .or_insert(mode & 0o7777);
+        let mut state = self.lock();
+        for parent in path.ancestors().skip(1) {
+            if !parent.as_os_str().is_empty() && parent != Path::new("/") {
+                state
+                    .dirs
+                    .entry(parent.to_owned())
+                    .or_insert(PARENT_DIR_MODE);
+            }
+        }
+        state.dirs.entry(path.to_owned()).or_insert(mode & 0o7777);
         Ok(())
     }
 
@@ -613,6 +859,9 @@ mod tests {
         let priv_dir = dir.0.join("etc/pve/priv");
         create_dir_all(&priv_dir, 0o700).expect("mkdir -p");
         assert_eq!(mode_of(&priv_dir), 0o700);
+        // Only the directory asked for is private: pveproxy must get through /etc/pve.
+        assert_eq!(mode_of(&dir.0.join("etc/pve")), 0o755);
+        assert_eq!(mode_of(&dir.0.join("etc")), 0o755);
         create_dir_all(&priv_dir, 0o755).expect("existing is fine");
         assert_eq!(
             mode_of(&priv_dir),
@@ -622,7 +871,9 @@ mod tests {
 
         let file = priv_dir.join("f");
         assert_eq!(modified_optional(&file).expect("stat"), None);
-        RealFiles.write_atomic(&file, b"x", 0o600).expect("write");
+        RealFiles
+            .write_atomic(&file, b"x", Access::Private)
+            .expect("write");
         let mtime = RealFiles.modified(&file).expect("stat").expect("exists");
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -634,6 +885,130 @@ mod tests {
             .remove_file(&file)
             .expect("removing a missing file is fine");
         assert!(!RealFiles.is_file(&file));
+    }
+
+    #[test]
+    fn shared_files_are_group_www_data_from_the_first_instant_when_root_writes_them() {
+        let dir = TempDir::new("shared");
+        let shared = dir.0.join("authkey.pub");
+        write_as(&shared, b"public", Access::Shared).expect("write");
+        let metadata = fs::metadata(&shared).expect("metadata");
+        assert_eq!(metadata.mode() & 0o7777, 0o640);
+        let www_data = group_id(SHARED_GROUP).expect("/etc/group");
+        let dir_gid = fs::metadata(&dir.0).expect("dir").gid();
+        match www_data {
+            // Root (as pvedaemon in production, and this test in CI) shares with pveproxy.
+            Some(gid) if metadata.uid() == 0 => assert_eq!(metadata.gid(), gid),
+            // Anyone else keeps their own group: a development setup.
+            _ => assert_eq!(metadata.gid(), dir_gid),
+        }
+        // Replacing keeps sharing it; nothing is left behind.
+        write_as(&shared, b"rotated", Access::Shared).expect("replace");
+        assert_eq!(
+            fs::metadata(&shared).expect("metadata").gid(),
+            metadata.gid()
+        );
+        let private = dir.0.join("authkey.key");
+        write_as(&private, b"secret", Access::Private).expect("write");
+        let metadata = fs::metadata(&private).expect("metadata");
+        assert_eq!(metadata.mode() & 0o7777, 0o600);
+        assert_eq!(
+            metadata.gid(),
+            dir_gid,
+            "a private file is never given away"
+        );
+        assert_eq!(names_in(&dir.0), ["authkey.key", "authkey.pub"]);
+    }
+
+    #[test]
+    fn groups_are_found_by_name_in_a_group_file() {
+        let group_file = b"root:x:0:\nwww-data:x:33:\nwww:x:1000:alice,bob\nbroken:x:\n";
+        assert_eq!(group_id_in(group_file, "www-data"), Some(33));
+        assert_eq!(group_id_in(group_file, "www"), Some(1000));
+        assert_eq!(group_id_in(group_file, "root"), Some(0));
+        assert_eq!(group_id_in(group_file, "www-dat"), None);
+        assert_eq!(group_id_in(group_file, "broken"), None);
+        assert_eq!(group_id_in(b"", "www-data"), None);
+    }
+
+    #[test]
+    fn a_private_dir_is_made_tightened_or_refused() {
+        let dir = TempDir::new("private");
+        let priv_dir = dir.0.join("etc/pve/priv");
+        // Our uid: the owner of what we just made.
+        let us = fs::metadata(&dir.0).expect("dir").uid();
+        assert_eq!(
+            secure_private_dir(&priv_dir, us).expect("create"),
+            PrivateDir::Created
+        );
+        assert_eq!(mode_of(&priv_dir), 0o700);
+        assert_eq!(mode_of(&dir.0.join("etc/pve")), 0o755);
+        assert_eq!(
+            secure_private_dir(&priv_dir, us).expect("check"),
+            PrivateDir::Kept
+        );
+
+        fs::set_permissions(&priv_dir, Permissions::from_mode(0o755)).expect("chmod");
+        assert_eq!(
+            secure_private_dir(&priv_dir, us).expect("tighten"),
+            PrivateDir::Tightened { was: 0o755 }
+        );
+        assert_eq!(mode_of(&priv_dir), 0o700);
+
+        let error = secure_private_dir(&priv_dir, us + 1).expect_err("someone else's");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "{} belongs to uid {us}, not to uid {} (this process): its owner could replace \
+                 the keys in it; give it to uid {} with mode 0700 (chown/chmod) or remove it",
+                priv_dir.display(),
+                us + 1,
+                us + 1
+            )
+        );
+        let file = dir.0.join("etc/pve/user.cfg");
+        fs::write(&file, b"").expect("file");
+        let error = secure_private_dir(&file, us).expect_err("a file");
+        assert!(
+            error.to_string().ends_with(
+                "is not a directory; move it away so a private directory can be made there"
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_costs_that_line_only() {
+        let mut files = MemFiles::default();
+        let path = Path::new("/etc/pve/user.cfg");
+        files.0.insert(
+            path.into(),
+            b"user:root@pam:1:0:::\nuser:b\xffd@pve:1:0:::\nuser:alice@pve:1:0:::\n".to_vec(),
+        );
+        let lines = read_lines(&files, path, CONFIG_LEN_MAX, "")
+            .expect("read")
+            .expect("exists");
+        assert_eq!(
+            lines,
+            LineText {
+                text: "user:root@pam:1:0:::\n\nuser:alice@pve:1:0:::\n".to_owned(),
+                skipped: vec![2],
+            }
+        );
+        // Valid text is passed through as is; a missing file is none.
+        files.0.insert(path.into(), b"a\n\xc3\xa9\n".to_vec());
+        let lines = read_lines(&files, path, CONFIG_LEN_MAX, "#").expect("read");
+        assert_eq!(
+            lines,
+            Some(LineText {
+                text: "a\n\u{e9}\n".to_owned(),
+                skipped: Vec::new()
+            })
+        );
+        assert_eq!(
+            read_lines(&files, Path::new("/missing"), CONFIG_LEN_MAX, "").expect("missing"),
+            None
+        );
     }
 
     #[test]
@@ -650,7 +1025,7 @@ mod tests {
         let error = files.modified(path).expect_err("no times");
         assert!(error.to_string().contains("use MemFs"), "{error}");
         let error = files
-            .write_atomic(path, b"x", 0o640)
+            .write_atomic(path, b"x", Access::Shared)
             .expect_err("read-only");
         assert_eq!(
             error.to_string(),
@@ -681,7 +1056,9 @@ mod tests {
         let node1 = MemFs::new(clock.clone());
         let node2 = node1.clone();
         let path = Path::new("/etc/pve/authkey.pub");
-        node1.write_atomic(path, b"key", 0o640).expect("write");
+        node1
+            .write_atomic(path, b"key", Access::Shared)
+            .expect("write");
         clock.0.store(2000, Ordering::Relaxed);
         assert_eq!(node2.read(path, 16).expect("read"), Some(b"key".to_vec()));
         assert_eq!(node2.modified(path).expect("stat"), Some(UnixTime(1000)));
@@ -690,7 +1067,8 @@ mod tests {
             Some(MemFile {
                 bytes: b"key".to_vec(),
                 mode: 0o640,
-                modified: UnixTime(1000)
+                modified: UnixTime(1000),
+                group: Some("www-data"),
             })
         );
         assert!(node2.set_modified(path, UnixTime(5)));
@@ -705,6 +1083,11 @@ mod tests {
             .create_dir_all(Path::new("/etc/pve/priv"), 0o700)
             .expect("mkdir");
         assert_eq!(node2.dir_mode(Path::new("/etc/pve/priv")), Some(0o700));
+        assert_eq!(
+            node2.dir_mode(Path::new("/etc/pve")),
+            Some(0o755),
+            "parents are made 0755, as pmxcfs shows /etc/pve"
+        );
         node2.remove_file(path).expect("remove");
         assert!(!node1.is_file(path));
         assert_eq!(node1.modified(path).expect("stat"), None);

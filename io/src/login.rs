@@ -6,6 +6,10 @@
 //! plugin checks the password (`pve`: `priv/shadow.cfg`; `pam`: PAM service
 //! `proxmox-ve-auth`). Every failure is one 401 `authentication failure` for the client, and a
 //! log line with the client address and the real reason.
+//!
+//! pvedaemon serves from one thread: the CPU-heavy steps (the password hash, RSA key generation
+//! when the key pair is renewed, the ticket's RSA signature) run on blocking threads, with the
+//! files read and written on the event loop and only owned data handed over.
 
 use std::net::IpAddr;
 
@@ -14,11 +18,12 @@ use corral_core::api;
 use corral_core::auth::keyage::Quorum;
 use corral_core::auth::ticket;
 use corral_core::http::ApiError;
+use corral_core::time::UnixTime;
 use http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::api::{ApiService, RunContext};
-use crate::authkey;
+use crate::authkey::AuthKeyError;
 use crate::pam;
 
 /// What the login call was asked.
@@ -98,17 +103,12 @@ impl ApiService {
             }
             return Ok(json!({ "username": userid.as_str() }));
         }
-        let access = self.access();
-        let ticket = authkey::issue_ticket(
-            access.files(),
-            access.root(),
-            userid.as_str(),
-            now,
-            Quorum::Quorate,
-            self.settings().sign_digest,
-        )
-        .map_err(|e| format!("cannot issue a ticket: {e}"))?;
-        let csrf = access
+        let ticket = self
+            .issue_ticket(&userid, now)
+            .await
+            .map_err(|e| format!("cannot issue a ticket: {e}"))?;
+        let csrf = self
+            .access()
             .csrf_secret()
             .map_err(|e| e.detail().to_owned())?
             .token(userid.as_str(), now)
@@ -119,6 +119,19 @@ impl ApiService {
             "ticket": ticket,
             "username": userid.as_str(),
         }))
+    }
+
+    /// A ticket for `userid` at `now`, signed on a blocking thread with the key
+    /// [`AccessFiles::signing_key`](crate::access::AccessFiles::signing_key) gives (renewing the
+    /// pair first when due or broken).
+    async fn issue_ticket(&self, userid: &Userid, now: UnixTime) -> Result<String, AuthKeyError> {
+        let key = self.access().signing_key(now, Quorum::Quorate).await?;
+        let userid = userid.as_str().to_owned();
+        let digest = self.settings().sign_digest;
+        tokio::task::spawn_blocking(move || ticket::sign(&userid, now, &key, digest))
+            .await
+            .map_err(|_| AuthKeyError::Task("ticket signing"))?
+            .map_err(AuthKeyError::from)
     }
 
     /// Whether `password` is a valid ticket that may be renewed for `userid` (its own, or
@@ -133,11 +146,12 @@ impl ApiService {
         if !password.starts_with("PVE:") {
             return Ok(false);
         }
-        let keys = self
+        let now = self.clock_now();
+        let verdict = self
             .access()
-            .public_keys()
+            .verify_with_reload(|keys| ticket::verify(password, keys, now, Quorum::Quorate))
             .map_err(|e| e.detail().to_owned())?;
-        match ticket::verify(password, &keys, self.clock_now(), Quorum::Quorate) {
+        match verdict {
             Ok(verified) if verified.userid == userid.as_str() => Ok(true),
             Ok(verified) if verified.userid == "root@pam" && !verify_only => Ok(true),
             Ok(_) => Err("ticket user mismatch".to_owned()),
@@ -160,9 +174,16 @@ impl ApiService {
             .ok_or_else(|| format!("no such realm '{realm_name}'"))?;
         match realm.kind.as_str() {
             "pve" => {
-                let shadow = access.shadow()?;
-                corral_core::password::verify_entry(password, shadow.hash(userid))
-                    .map_err(|e| e.to_string())?;
+                let hash = access.shadow()?.hash(userid).map(str::to_owned);
+                let password = password.to_owned();
+                // SHA-crypt is thousands of hash rounds (up to 999,999,999 with `rounds=`): off
+                // the event loop.
+                let outcome = tokio::task::spawn_blocking(move || {
+                    corral_core::password::verify_entry(&password, hash.as_deref())
+                })
+                .await
+                .map_err(|e| format!("password check task failed: {e}"))?;
+                outcome.map_err(|e| e.to_string())?;
             }
             "pam" => {
                 let user = userid.name().to_owned();
@@ -194,5 +215,174 @@ impl ApiService {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+    use std::time::{Duration, Instant};
+
+    use corral_core::api::Role;
+    use corral_core::auth::AUTHKEY_LIFETIME;
+    use corral_core::auth::ticket::SignDigest;
+    use corral_core::http::api::VersionInfo;
+
+    use super::*;
+    use crate::access::{AccessFiles, SHADOW_CFG, USER_CFG};
+    use crate::api::ApiSettings;
+    use crate::authkey::{self, AUTHKEY_PUBLIC_OLD};
+    use crate::clock::WallClock;
+    use crate::files::{Files, MemFs, Root};
+
+    /// 2026-11-24T00:00:00Z.
+    const START: i64 = 1_795_478_400;
+    const PASSWORD: &str = "correct horse battery";
+
+    #[derive(Debug)]
+    struct HandClock(AtomicI64);
+
+    impl WallClock for HandClock {
+        fn now(&self) -> UnixTime {
+            UnixTime(self.0.load(Ordering::Relaxed))
+        }
+
+        fn utc_offset_secs(&self, _at: UnixTime) -> i32 {
+            0
+        }
+    }
+
+    fn pvedaemon(files: &MemFs, clock: Arc<HandClock>) -> ApiService {
+        let settings = ApiSettings {
+            role: Role::Daemon,
+            node: "pve1".to_owned(),
+            version: VersionInfo {
+                version: "9.2.11".to_owned(),
+                release: "9.2".to_owned(),
+                repoid: "test".to_owned(),
+            },
+            unauthorized_delay: Duration::ZERO,
+            sign_digest: SignDigest::Sha256,
+        };
+        let access = AccessFiles::new(Rc::new(files.clone()), Root::default());
+        ApiService::new(settings, access, clock, None)
+    }
+
+    fn request(password: &str) -> LoginRequest {
+        LoginRequest {
+            username: "alice@pve".to_owned(),
+            password: password.to_owned(),
+            verify: None,
+            client_ip: "192.0.2.7".parse().expect("address"),
+        }
+    }
+
+    /// Finding D: the first login after 24 h hashes a slow password, makes a new RSA key pair
+    /// and signs; meanwhile another task on pvedaemon's only thread keeps running.
+    #[test]
+    fn a_login_does_not_stall_other_requests_on_the_daemons_thread() {
+        let clock = Arc::new(HandClock(AtomicI64::new(START)));
+        let files = MemFs::new(clock.clone());
+        authkey::ensure_keys(&files, &Root::default()).expect("keys");
+        files.insert(USER_CFG, "user:alice@pve:1:0:::\n", 0o640);
+        // Many rounds: a hash that takes a while to check, as `rounds=` allows.
+        let hash =
+            corral_core::password::crypt(PASSWORD, "$5$rounds=40000$saltsalt$").expect("hash");
+        files.insert(SHADOW_CFG, format!("alice@pve:{hash}:\n"), 0o600);
+        clock.0.fetch_add(AUTHKEY_LIFETIME, Ordering::Relaxed);
+        let api = pvedaemon(&files, clock.clone());
+
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let (reply, took, longest_stall) = runtime.block_on(async {
+            let done = Arc::new(AtomicBool::new(false));
+            let ticker = tokio::spawn({
+                let done = Arc::clone(&done);
+                async move {
+                    let mut longest = Duration::ZERO;
+                    while !done.load(Ordering::Relaxed) {
+                        let before = Instant::now();
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                        longest = longest.max(before.elapsed());
+                    }
+                    longest
+                }
+            });
+            // Let the ticker start first.
+            tokio::task::yield_now().await;
+            let start = Instant::now();
+            let reply = api.login(request(PASSWORD)).await;
+            let took = start.elapsed();
+            done.store(true, Ordering::Relaxed);
+            (reply, took, ticker.await.expect("ticker"))
+        });
+        let reply = reply.expect("logged in");
+        assert!(
+            files.is_file(std::path::Path::new(AUTHKEY_PUBLIC_OLD)),
+            "rotated"
+        );
+        let keys = api.access().public_keys().expect("keys");
+        let ticket = reply["ticket"].as_str().expect("ticket");
+        let verified = ticket::verify(ticket, &keys, clock.now(), Quorum::Quorate);
+        assert_eq!(verified.expect("valid").userid, "alice@pve");
+        assert!(
+            longest_stall < took / 2,
+            "the event loop stalled {longest_stall:?} during a login of {took:?}"
+        );
+    }
+
+    #[test]
+    fn a_wrong_password_is_checked_off_the_loop_and_refused() {
+        let clock = Arc::new(HandClock(AtomicI64::new(START)));
+        let files = MemFs::new(clock.clone());
+        authkey::ensure_keys(&files, &Root::default()).expect("keys");
+        files.insert(USER_CFG, "user:alice@pve:1:0:::\n", 0o640);
+        let hash = corral_core::password::crypt(PASSWORD, "$5$saltsalt$").expect("hash");
+        files.insert(SHADOW_CFG, format!("alice@pve:{hash}:\n"), 0o600);
+        let api = pvedaemon(&files, clock);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let error = runtime
+            .block_on(api.login(request("wrong")))
+            .expect_err("refused");
+        assert_eq!(error.status, StatusCode::UNAUTHORIZED);
+        let reply = runtime
+            .block_on(api.login(request(PASSWORD)))
+            .expect("right password");
+        assert_eq!(reply["username"], "alice@pve");
+    }
+
+    /// Finding C in pvedaemon: a ticket renewed (sent as the password) right after the rotation
+    /// its login caused is accepted, however long the keys are cached.
+    #[test]
+    fn a_ticket_from_the_login_that_rotated_renews_at_once() {
+        let clock = Arc::new(HandClock(AtomicI64::new(START)));
+        let files = MemFs::new(clock.clone());
+        authkey::ensure_keys(&files, &Root::default()).expect("keys");
+        files.insert(USER_CFG, "user:alice@pve:1:0:::\n", 0o640);
+        let hash = corral_core::password::crypt(PASSWORD, "$5$saltsalt$").expect("hash");
+        files.insert(SHADOW_CFG, format!("alice@pve:{hash}:\n"), 0o600);
+        let api = pvedaemon(&files, clock.clone());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        // Keys cached before the rotation is due.
+        api.access().public_keys().expect("keys");
+        clock.0.fetch_add(AUTHKEY_LIFETIME, Ordering::Relaxed);
+        let reply = runtime
+            .block_on(api.login(request(PASSWORD)))
+            .expect("login");
+        let ticket = reply["ticket"].as_str().expect("ticket").to_owned();
+        let renewed = runtime
+            .block_on(api.login(request(&ticket)))
+            .expect("the fresh ticket renews");
+        assert_eq!(renewed["username"], "alice@pve");
     }
 }

@@ -3,9 +3,11 @@
 //! forwards. It takes `PVEClientIP` only from loopback peers, verifies every ticket, token and
 //! permission again itself, and never forwards further (500 `proxy not allowed`).
 //!
-//! At start it creates what is missing of the ticket keys (`/etc/pve/priv/authkey.key`,
+//! At start it makes sure `/etc/pve/priv` is its own and closed to everyone else (0700), then
+//! creates what is missing of the ticket keys (`/etc/pve/priv/authkey.key`,
 //! `/etc/pve/authkey.pub`) and the CSRF key (`/etc/pve/pve-www.key`), as Proxmox's
-//! `pvecm updatecerts` / first ticket do.
+//! `pvecm updatecerts` / first ticket do. The shared key files get group `www-data` when it
+//! runs as root, so pveproxy can read them, also after every daily rotation.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -24,7 +26,7 @@ use corral_io::access_log::NullLog;
 use corral_io::api::{ApiService, ApiSettings, UNAUTHORIZED_DELAY};
 use corral_io::authkey;
 use corral_io::clock::{SystemClock, WallClock};
-use corral_io::files::{RealFiles, Root};
+use corral_io::files::{PrivateDir, RealFiles, Root, secure_private_dir};
 use corral_io::net::{Network, TokioNet};
 use corral_io::proxy::{ProxyServer, ProxySettings};
 
@@ -113,6 +115,10 @@ fn start(args: &StartArgs) -> Result<()> {
     daemon::check_node_name(&node)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        // Logins hand password hashing, key generation, signing and PAM to blocking threads;
+        // PAM may sleep seconds on a failure. Enough threads that sleeping PAM calls do not
+        // hold up the others, few enough for a small host (tokio's default is 512).
+        .max_blocking_threads(BLOCKING_THREADS_MAX)
         .build()
         .context("cannot start the async runtime")?;
     let local = tokio::task::LocalSet::new();
@@ -122,9 +128,29 @@ fn start(args: &StartArgs) -> Result<()> {
     result
 }
 
+/// Most blocking threads (logins' CPU work and PAM) at once; more wait their turn.
+const BLOCKING_THREADS_MAX: usize = 32;
+
+/// `/etc/pve/priv` holds the signing key, password hashes and token secrets: it must be ours
+/// and 0700 before anything is written into it.
+fn secure_priv_dir(root: &Root) -> Result<()> {
+    let path = root.path(authkey::PRIVATE_DIR);
+    let euid = nix::unistd::geteuid().as_raw();
+    match secure_private_dir(&path, euid).context("refusing to start")? {
+        PrivateDir::Tightened { was } => tracing::warn!(
+            "{} was mode {was:04o}, open to other users; it is 0700 now (check that no one \
+             copied the keys in it)",
+            path.display()
+        ),
+        PrivateDir::Created | PrivateDir::Kept => {}
+    }
+    Ok(())
+}
+
 async fn serve(args: &StartArgs, node: String) -> Result<()> {
     let root = Root::new(&args.root.root);
     let clock: Arc<dyn WallClock> = Arc::new(SystemClock);
+    secure_priv_dir(&root)?;
     let created =
         authkey::ensure_keys(&RealFiles, &root).context("cannot create the ticket keys")?;
     if created.authkey {
@@ -193,4 +219,110 @@ async fn serve(args: &StartArgs, node: String) -> Result<()> {
     let _ = std::fs::remove_file(root.path(PVEDAEMON.pid_file));
     tracing::info!("pvedaemon stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::path::PathBuf;
+
+    use super::*;
+
+    /// A fresh node root, removed on drop.
+    struct TempRoot(PathBuf);
+
+    impl TempRoot {
+        fn new(name: &str) -> TempRoot {
+            let dir = std::env::temp_dir()
+                .join(format!("corral-pvedaemon-{name}-{}", std::process::id()));
+            let _ = fs::remove_dir_all(&dir);
+            fs::create_dir_all(dir.join("etc/pve/priv")).expect("temp dir");
+            TempRoot(dir)
+        }
+
+        fn priv_dir(&self) -> PathBuf {
+            self.0.join("etc/pve/priv")
+        }
+    }
+
+    impl Drop for TempRoot {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// What is logged while `work` runs on this thread.
+    fn logged(work: impl FnOnce()) -> String {
+        #[derive(Clone, Default)]
+        struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+        impl Write for Captured {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                if let Ok(mut captured) = self.0.lock() {
+                    captured.extend_from_slice(bytes);
+                }
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .without_time()
+            .finish();
+        tracing::subscriber::with_default(subscriber, work);
+        let bytes = captured.0.lock().map(|b| b.clone()).unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    fn mode_of(path: &std::path::Path) -> u32 {
+        fs::metadata(path).expect("metadata").mode() & 0o7777
+    }
+
+    #[test]
+    fn an_open_priv_dir_is_closed_at_start() {
+        let root = TempRoot::new("open");
+        fs::set_permissions(root.priv_dir(), fs::Permissions::from_mode(0o755)).expect("chmod");
+        let log = logged(|| secure_priv_dir(&Root::new(&root.0)).expect("ours"));
+        assert_eq!(mode_of(&root.priv_dir()), 0o700);
+        assert!(
+            log.starts_with(" WARN")
+                && log.contains(&format!(
+                    "{} was mode 0755, open to other users; it is 0700 now",
+                    root.priv_dir().display()
+                )),
+            "{log}"
+        );
+        // Missing: made 0700, its parents 0755 (pveproxy must reach /etc/pve).
+        fs::remove_dir_all(root.0.join("etc")).expect("rm");
+        secure_priv_dir(&Root::new(&root.0)).expect("made");
+        assert_eq!(mode_of(&root.priv_dir()), 0o700);
+        assert_eq!(mode_of(&root.0.join("etc/pve")), 0o755);
+    }
+
+    #[test]
+    fn a_priv_dir_of_another_user_stops_the_start() {
+        if !nix::unistd::geteuid().is_root() {
+            eprintln!("SKIPPED: only root can give a directory to another user");
+            return;
+        }
+        let root = TempRoot::new("foreign");
+        let nobody = nix::unistd::Uid::from_raw(65534);
+        nix::unistd::chown(&root.priv_dir(), Some(nobody), None).expect("chown");
+        let error = secure_priv_dir(&Root::new(&root.0)).expect_err("refused");
+        assert_eq!(
+            format!("{error:#}"),
+            format!(
+                "refusing to start: {} belongs to uid 65534, not to uid 0 (this process): its \
+                 owner could replace the keys in it; give it to uid 0 with mode 0700 \
+                 (chown/chmod) or remove it",
+                root.priv_dir().display()
+            )
+        );
+        assert_eq!(fs::metadata(root.priv_dir()).expect("dir").uid(), 65534);
+    }
 }

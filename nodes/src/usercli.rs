@@ -10,9 +10,10 @@
 //!
 //! Each command reads the files, makes its change through `corral_core::access` (which checks
 //! it as Proxmox's API does), and replaces the files atomically: `user.cfg` mode 0640 (group
-//! `www-data` when run as root and the group exists, as pmxcfs shows it, so pveproxy can read
-//! it), `priv/` 0700, the files in it 0600. Everything is checked before anything is written
-//! and before a password is asked for.
+//! `www-data` from the first instant when run as root and the group exists, as pmxcfs shows
+//! it, so pveproxy can read it), `/etc/pve` 0755 when it has to be made, `priv/` 0700 (made so,
+//! or tightened with a warning; refused when it belongs to another user), the files in it 0600.
+//! Everything is checked before anything is written and before a password is asked for.
 //!
 //! Differences from `pveum`:
 //! - `--password` is a flag: the password is asked for (twice, without echo, on a terminal) or
@@ -38,18 +39,15 @@ use corral_core::access::{
     normalize_path, split_list,
 };
 use corral_io::access::{DOMAINS_CFG, SHADOW_CFG, TOKEN_CFG, USER_CFG};
-use corral_io::authkey::{PRIVATE_DIR, PRIVATE_DIR_MODE, PRIVATE_MODE, SHARED_MODE};
-use corral_io::files::{CONFIG_LEN_MAX, RealFiles, Root, create_dir_all, write_atomic};
+use corral_io::authkey::PRIVATE_DIR;
+use corral_io::files::{
+    Access, CONFIG_LEN_MAX, PrivateDir, RealFiles, Root, secure_private_dir, write_as,
+};
 
 /// Shortest new password: Proxmox's `passwd` (`change_password`) minimum.
 pub const PASSWORD_LEN_MIN: usize = 8;
 /// Longest new password Proxmox accepts, in characters.
 pub const PASSWORD_LEN_MAX: usize = 64;
-
-/// `/etc/pve` itself, when it has to be created (pmxcfs shows it 0755).
-const PVE_DIR_MODE: u32 = 0o755;
-/// The group pveproxy runs as; it reads `user.cfg`.
-const WWW_GROUP: &str = "www-data";
 
 /// `corral user …`
 #[derive(Debug, Subcommand)]
@@ -312,6 +310,9 @@ fn finish(result: Result<()>, err: &mut dyn Write) -> u8 {
     }
 }
 
+/// `/etc/pve` itself, when it has to be created (pmxcfs shows it 0755).
+const PVE_DIR_MODE: u32 = 0o755;
+
 /// The access files of one node, by path.
 struct AccessPaths {
     user_cfg: PathBuf,
@@ -355,16 +356,24 @@ impl AccessPaths {
         Ok(TokenSecrets::parse(text.as_deref()))
     }
 
+    /// `user.cfg`, shared with pveproxy (see [`Access::Shared`]).
     fn write_user_cfg(&self, config: &UserConfig) -> Result<()> {
-        create_dir_all(&self.pve_dir, PVE_DIR_MODE)?;
-        write_atomic(&self.user_cfg, config.render().as_bytes(), SHARED_MODE)?;
-        share_with_www_data(&self.user_cfg)
+        corral_io::files::create_dir_all(&self.pve_dir, PVE_DIR_MODE)?;
+        write_as(&self.user_cfg, config.render().as_bytes(), Access::Shared)?;
+        Ok(())
     }
 
-    fn write_private(&self, path: &Path, text: &str) -> Result<()> {
-        create_dir_all(&self.pve_dir, PVE_DIR_MODE)?;
-        create_dir_all(&self.priv_dir, PRIVATE_DIR_MODE)?;
-        write_atomic(path, text.as_bytes(), PRIVATE_MODE)?;
+    /// A file in `priv/`, which must be ours and closed to everyone else first.
+    fn write_private(&self, path: &Path, text: &str, err: &mut dyn Write) -> Result<()> {
+        let euid = nix::unistd::geteuid().as_raw();
+        if let PrivateDir::Tightened { was } = secure_private_dir(&self.priv_dir, euid)? {
+            writeln!(
+                err,
+                "corral: warning: {} was mode {was:04o}, open to other users; it is 0700 now",
+                self.priv_dir.display()
+            )?;
+        }
+        write_as(path, text.as_bytes(), Access::Private)?;
         Ok(())
     }
 }
@@ -383,22 +392,6 @@ fn read_text(path: &Path) -> Result<Option<String>> {
 fn report_warnings<T>(path: &Path, parsed: &Parsed<T>, err: &mut dyn Write) -> Result<()> {
     for warning in &parsed.warnings {
         writeln!(err, "corral: warning: {}: {warning}", path.display())?;
-    }
-    Ok(())
-}
-
-/// As root, gives `path` to group `www-data` (when the group exists), as pmxcfs shows every
-/// file but those in `priv/`: pveproxy reads them as `www-data`. Others cannot, and need not:
-/// their files are their own.
-fn share_with_www_data(path: &Path) -> Result<()> {
-    if !nix::unistd::geteuid().is_root() {
-        return Ok(());
-    }
-    let group = nix::unistd::Group::from_name(WWW_GROUP)
-        .with_context(|| format!("cannot look up group {WWW_GROUP}"))?;
-    if let Some(group) = group {
-        nix::unistd::chown(path, None, Some(group.gid))
-            .with_context(|| format!("cannot give {} to group {WWW_GROUP}", path.display()))?;
     }
     Ok(())
 }
@@ -477,7 +470,7 @@ fn user_add(
     // The password first, as Proxmox: a user is never listed without the password it was
     // added with.
     if let Some(shadow) = &shadow {
-        files.write_private(&files.shadow_cfg, shadow)?;
+        files.write_private(&files.shadow_cfg, shadow, err)?;
     }
     files.write_user_cfg(&config)?;
     writeln!(out, "added user {userid} to {}", files.user_cfg.display())?;
@@ -528,7 +521,7 @@ fn user_passwd(
         );
     }
     let shadow = shadow_with(&files, &userid, &password()?, err)?;
-    files.write_private(&files.shadow_cfg, &shadow)?;
+    files.write_private(&files.shadow_cfg, &shadow, err)?;
     writeln!(
         out,
         "changed the password of {userid} in {}",
@@ -555,7 +548,7 @@ fn token_add(args: &TokenAddArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
         corral_io::token_secret::new_token_secret().context("cannot draw a random token secret")?;
     secrets.set(&tokenid, &secret);
     // The secret first, as Proxmox: a token is never listed without its secret.
-    files.write_private(&files.token_cfg, &secrets.render())?;
+    files.write_private(&files.token_cfg, &secrets.render(), err)?;
     files.write_user_cfg(&config)?;
 
     let mut info = serde_json::Map::new();

@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::io::{self, Cursor, Write};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -102,6 +102,10 @@ fn expected_shared_gid() -> u32 {
 }
 
 fn assert_modes(root: &TempRoot) {
+    // pveproxy (www-data) must get through every directory on the way to user.cfg.
+    for dir in ["/etc", "/etc/pve"] {
+        assert_eq!(mode_of(&root.path(dir)), 0o755, "{dir}");
+    }
     let user_cfg = root.path(USER_CFG);
     assert_eq!(mode_of(&user_cfg), 0o640);
     assert_eq!(
@@ -244,6 +248,56 @@ fn user_add_with_password_writes_user_cfg_and_a_verifying_shadow_entry() {
     assert!(verify("correct horsE", &hash).is_err());
     assert_eq!(root.read(SHADOW_CFG).lines().count(), 1);
     assert_modes(&root);
+}
+
+#[test]
+fn an_open_priv_dir_is_closed_before_a_password_is_stored_in_it() {
+    let root = TempRoot::new("open-priv");
+    let priv_dir = root.path("/etc/pve/priv");
+    fs::create_dir_all(&priv_dir).expect("dir");
+    fs::set_permissions(&priv_dir, fs::Permissions::from_mode(0o755)).expect("chmod");
+    let run = corral_with_password(
+        &root,
+        &["user", "add", "alice@pve", "--password"],
+        Some("correct horse"),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.err,
+        format!(
+            "corral: warning: {} was mode 0755, open to other users; it is 0700 now\n",
+            priv_dir.display()
+        )
+    );
+    assert_modes(&root);
+}
+
+#[test]
+fn a_priv_dir_of_another_user_is_refused() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("SKIPPED: only root can give a directory to another user");
+        return;
+    }
+    let root = TempRoot::new("foreign-priv");
+    let priv_dir = root.path("/etc/pve/priv");
+    fs::create_dir_all(&priv_dir).expect("dir");
+    nix::unistd::chown(&priv_dir, Some(nix::unistd::Uid::from_raw(65534)), None).expect("chown");
+    let run = corral_with_password(
+        &root,
+        &["user", "add", "alice@pve", "--password"],
+        Some("correct horse"),
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.err.contains(&format!(
+            "{} belongs to uid 65534, not to uid 0 (this process)",
+            priv_dir.display()
+        )),
+        "{}",
+        run.err
+    );
+    assert!(!root.path(SHADOW_CFG).exists());
+    assert!(!root.path(USER_CFG).exists(), "nothing is written");
 }
 
 #[test]
