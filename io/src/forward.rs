@@ -172,17 +172,31 @@ impl DaemonClient {
         self.exchange(connection, request).await
     }
 
-    /// The most recently used live idle connection; expired and closed ones are dropped.
+    /// The most recently used live idle connection (the list is in the order connections
+    /// became idle; unusable ones met on the way are dropped).
     fn take_idle(&self) -> Option<Connection> {
+        let now = Instant::now();
         let mut idle = self.idle.borrow_mut();
-        idle.retain(|(connection, since)| is_reusable(connection, *since));
-        idle.pop().map(|(connection, _)| connection)
+        while let Some((connection, since)) = idle.pop() {
+            if is_reusable(&connection, since, now) {
+                return Some(connection);
+            }
+        }
+        None
     }
 
+    /// Keeps a connection for reuse, first dropping the ones idle too long (the oldest, at
+    /// the front): each request looks at the clock once, not once per idle connection.
     fn put_idle(&self, connection: Connection) {
+        let now = Instant::now();
         let mut idle = self.idle.borrow_mut();
+        let expired = idle
+            .iter()
+            .take_while(|(_, since)| now.duration_since(*since) >= IDLE_KEEP)
+            .count();
+        idle.drain(..expired);
         if idle.len() < REQUESTS_MAX {
-            idle.push((connection, Instant::now()));
+            idle.push((connection, now));
         }
     }
 
@@ -233,8 +247,8 @@ impl DaemonClient {
     }
 }
 
-fn is_reusable(connection: &Connection, idle_since: Instant) -> bool {
-    idle_since.elapsed() < IDLE_KEEP && !connection.is_closed()
+fn is_reusable(connection: &Connection, idle_since: Instant, now: Instant) -> bool {
+    now.duration_since(idle_since) < IDLE_KEEP && !connection.is_closed()
 }
 
 fn build_request(
