@@ -15,6 +15,7 @@
 //! loads.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -156,6 +157,9 @@ pub struct AccessFiles {
     timezone: RefCell<Cached<String>>,
     /// Held while the ticket key pair is renewed, so two logins never write it at once.
     renewing: tokio::sync::Mutex<()>,
+    /// The warnings last logged for each file: a file is re-read every [`CACHE_TTL`], and its
+    /// unchanged warnings are not logged again each time.
+    reported: RefCell<BTreeMap<String, Vec<String>>>,
 }
 
 impl AccessFiles {
@@ -171,6 +175,7 @@ impl AccessFiles {
             tokens: RefCell::default(),
             timezone: RefCell::default(),
             renewing: tokio::sync::Mutex::new(()),
+            reported: RefCell::default(),
         }
     }
 
@@ -202,13 +207,19 @@ impl AccessFiles {
         else {
             return Ok(None);
         };
-        for line in lines.skipped.iter().take(NOT_UTF8_LINES_LOGGED) {
-            tracing::warn!("{absolute}: line {line}: not UTF-8 text; the line is skipped");
-        }
+        let mut warnings: Vec<String> = lines
+            .skipped
+            .iter()
+            .take(NOT_UTF8_LINES_LOGGED)
+            .map(|line| format!("line {line}: not UTF-8 text; the line is skipped"))
+            .collect();
         let more = lines.skipped.len().saturating_sub(NOT_UTF8_LINES_LOGGED);
         if more > 0 {
-            tracing::warn!("{absolute}: {more} more lines are not UTF-8 text and are skipped");
+            warnings.push(format!(
+                "{more} more lines are not UTF-8 text and are skipped"
+            ));
         }
+        self.report(&format!("{absolute} (encoding)"), absolute, warnings);
         Ok(Some(lines.text))
     }
 
@@ -237,12 +248,23 @@ impl AccessFiles {
         let loaded = cache.borrow_mut().get(self.ttl, consequence, || {
             let text = read(self, absolute)?;
             let parsed = parse(text.as_deref());
-            for warning in &parsed.warnings {
-                tracing::warn!("{absolute}: {warning}");
-            }
+            let warnings = parsed.warnings.iter().map(ToString::to_string).collect();
+            self.report(absolute, absolute, warnings);
             Ok(parsed.config)
         });
         loaded.unwrap_or_else(|_| Rc::new(parse(None).config))
+    }
+
+    /// Logs `warnings` about `file` unless they are the ones last logged under `key`.
+    fn report(&self, key: &str, file: &str, warnings: Vec<String>) {
+        let mut reported = self.reported.borrow_mut();
+        if reported.get(key) == Some(&warnings) {
+            return;
+        }
+        for warning in &warnings {
+            tracing::warn!("{file}: {warning}");
+        }
+        reported.insert(key.to_owned(), warnings);
     }
 
     /// The public keys tickets are verified with, as cached. Verify tickets through
@@ -609,6 +631,42 @@ mod tests {
             "{log}"
         );
         assert!(!log.contains("only root@pam"), "{log}");
+    }
+
+    /// The file is re-read every TTL: the same warnings are not logged again each time, new
+    /// ones are.
+    #[test]
+    fn the_same_warnings_are_logged_once() {
+        let node = Node::with_keys();
+        node.fs.insert(
+            USER_CFG,
+            b"user:alice@pve:1:0:::
+bogus line
+user:b\xe9la@pve:1:0:::\n"
+                .to_vec(),
+            0o640,
+        );
+        let access =
+            AccessFiles::new(Rc::new(node.fs.clone()), Root::default()).with_ttl(Duration::ZERO);
+        let (_, log) = logged(|| {
+            access.user_config();
+            access.user_config();
+        });
+        assert_eq!(log.matches("line 2:").count(), 1, "{log}");
+        assert_eq!(log.matches("line 3: not UTF-8").count(), 1, "{log}");
+        node.fs.insert(
+            USER_CFG,
+            b"user:alice@pve:1:0:::
+other junk
+"
+            .to_vec(),
+            0o640,
+        );
+        let (_, log) = logged(|| {
+            access.user_config();
+            access.user_config();
+        });
+        assert_eq!(log.matches("line 2:").count(), 1, "{log}");
     }
 
     #[test]
