@@ -5,35 +5,59 @@
 # both over HTTPS keep-alive, in one run. The two replies are about the same size (~70-byte JSON
 # bodies; the script prints both sizes).
 #
-# Both requests carry the same ticket cookie (`PVEAuthCookie`, from a login with curl at the
-# start) of a user with PVEAuditor on / (Sys.Audit, which /nodes/{node}/time needs). A ticket,
-# not an API token: a token would add pveproxy's token check with pvedaemon to one side. Every
-# request verifies the ticket's RSA signature in pveproxy, and the forwarded one verifies it
-# again in pvedaemon (as Proxmox does), so the forwarded call carries one extra RSA-2048
-# verification on top of the extra HTTP hop.
+# A third call, "stand-in", shows the floor of forwarding: the same `GET /nodes/bench/time`
+# through a second pveproxy process (same binary, root, settings, CPU and user) whose --daemon
+# is not pvedaemon but an nginx (one worker, plain HTTP on 127.0.0.1, keepalive_requests 100
+# like pvedaemon, access_log off) that answers every request with the reply pvedaemon gave for
+# that call at the start: the same status, body (same JSON shape and length; its timestamps
+# frozen), `Content-Type: application/json;charset=UTF-8` and the other headers pveproxy relays
+# (Vary). The headers pveproxy drops and sets itself differ a little on the wire (nginx sends
+# Server, Date, Content-Length and Connection; pvedaemon no Connection but also Cache-Control,
+# Pragma and Expires: nginx's head is a few dozen bytes shorter). The script checks that the
+# client gets replies of the same header and body size through both pveproxies. nginx costs
+# next to nothing per request, so that row is what forwarding costs with an (almost) free
+# daemon: pveproxy's side of the loopback hop (its HTTP client, the TCP send and receive in the
+# kernel) plus the stand-in's small share. Hence two more ratios: stand-in/local, the floor no
+# daemon can get under (if it is above the target, a faster pvedaemon alone cannot meet it),
+# and forwarded/stand-in, what pvedaemon itself adds. BENCH_STAND_IN=0 leaves the stand-in out
+# (and does not need nginx; nginx-light is installed if missing, as bench/pveproxy.sh does).
 #
-# pveproxy and pvedaemon both run on CPU 1 (one worker each; pvedaemon has no TLS), wrk on
-# CPU 0: the forwarded call's whole cost, both processes, shows in the throughput. wrk runs
-# twice per call: with many connections (throughput, and latency under load, which is mostly
-# queueing) and with one connection (latency of a single request without queueing). Each
-# keep-alive connection from wrk is closed after 100 requests (Proxmox's limit) for both calls.
+# All requests carry the same ticket cookie (`PVEAuthCookie`, from a login with curl at the
+# start, through the real pvedaemon) of a user with PVEAuditor on / (Sys.Audit, which
+# /nodes/{node}/time needs). A ticket, not an API token: a token would add pveproxy's token
+# check with pvedaemon to one side. Every request verifies the ticket's RSA signature in
+# pveproxy, and the forwarded one verifies it again in pvedaemon (as Proxmox does), so the
+# forwarded call carries one extra RSA-2048 verification on top of the extra HTTP hop. The
+# stand-in's pveproxy verifies it as the other does; nginx behind it checks nothing.
+#
+# pveproxy, pvedaemon and the stand-in's pveproxy and nginx all run on CPU 1 (one worker each;
+# no TLS behind pveproxy), wrk on CPU 0: the forwarded call's whole cost, both processes, shows
+# in the throughput. Only the processes of the call being measured are busy; the others idle.
+# wrk runs twice per call: with many connections (throughput, and latency under load, which is
+# mostly queueing) and with one connection (latency of a single request without queueing). Each
+# keep-alive connection from wrk is closed after 100 requests (Proxmox's limit) for all calls.
 #
 # Prints, per call: req/s, mean/p50/p99 latency, the CPU time per request of pveproxy and of
-# pvedaemon (from /proc, the figure least disturbed by other load), the CPU used by everything
-# else on the machine, and the TCP connections opened during the run (from /proc/net/snmp,
-# machine-wide: wrk's reconnects plus, for the forwarded call, pveproxy's connections to
-# pvedaemon). Then the ratios forwarded/local for CPU per request and latency and local/forwarded
-# for throughput. Target (issue 4): the forwarded call costs <= 1.3x the local one.
+# the daemon behind it (pvedaemon; for the stand-in row, the nginx worker) from /proc (the
+# figure least disturbed by other load), the CPU used by everything else on the machine, and
+# the TCP connections opened during the run (from /proc/net/snmp, machine-wide: wrk's reconnects
+# plus, for the forwarded calls, pveproxy's connections to its daemon). Then the ratios
+# forwarded/local for CPU per request and latency and local/forwarded for throughput (target,
+# issue 4: the forwarded call costs <= 1.3x the local one), the same for stand-in/local and
+# forwarded/stand-in, and the CPU per request of each process side by side.
 # Other work on the machine (a build, tests) skews req/s and latency a lot: the script warns
 # when it saw some; WRK_ROUNDS=3 alternates the calls and averages.
 #
 # Usage: bash bench/forward.sh      (from anywhere in the workspace; root or sudo for apt-get
-# if wrk is missing; under a minute once corral is built)
+# if wrk or nginx is missing, installed as bench/pveproxy.sh does; about 75 s once corral is
+# built, 50 s with BENCH_STAND_IN=0)
 #
 # Environment (defaults in brackets):
 #   WRK_THREADS [1]  WRK_CONNECTIONS [50]  WRK_DURATION [15s]  WRK_WARMUP [3s]  WRK_ROUNDS [1]
 #   WRK_SINGLE_DURATION [5s] (the one-connection runs; 0 skips them)
 #   PROXY_PORT [18016]  DAEMON_PORT [18095]  SERVER_CPU [1]  CLIENT_CPU [0]
+#   BENCH_STAND_IN [1] (0 leaves out the stand-in call)
+#   STAND_IN_PROXY_PORT [18017] (its pveproxy)  STAND_IN_PORT [18096] (its nginx)
 #   BENCH_NO_BUILD=1 uses the binaries in target/release as they are (no cargo build).
 #   BENCH_KEEP=1 keeps the temporary directory (root, logs, wrk output) for inspection.
 set -euo pipefail
@@ -51,10 +75,19 @@ proxy_port="${PROXY_PORT:-18016}"
 daemon_port="${DAEMON_PORT:-18095}"
 server_cpu="${SERVER_CPU:-1}"
 client_cpu="${CLIENT_CPU:-0}"
+stand_in="${BENCH_STAND_IN:-1}"
+stand_in_proxy_port="${STAND_IN_PROXY_PORT:-18017}"
+stand_in_port="${STAND_IN_PORT:-18096}"
 node="bench"
 user="bench@pve"
 local_path="/api2/json/version"
 forwarded_path="/api2/json/nodes/$node/time"
+calls=(local forwarded)
+[ "$stand_in" = 0 ] || calls+=(stand-in)
+# Per call: the path, the port of the pveproxy that takes it, and the port of its daemon.
+declare -A call_path=([local]="$local_path" [forwarded]="$forwarded_path" [stand-in]="$forwarded_path")
+declare -A call_port=([local]="$proxy_port" [forwarded]="$proxy_port" [stand-in]="$stand_in_proxy_port")
+declare -A call_daemon_port=([local]="$daemon_port" [forwarded]="$daemon_port" [stand-in]="$stand_in_port")
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'bench/forward.sh: %s\n' "$*" >&2; exit 1; }
@@ -87,11 +120,23 @@ command -v taskset >/dev/null || missing+=(util-linux)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v curl >/dev/null || missing+=(curl)
 command -v ss >/dev/null || missing+=(iproute2)
+if [ "$stand_in" != 0 ]; then
+    command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
     say "installing ${missing[*]}"
+    # Package scripts must not start the system nginx (it would listen on *:80): without a
+    # policy-rc.d, put a temporary one in place that forbids starting services.
+    made_policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        as_root sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d'
+        made_policy=1
+    fi
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    if [ -n "$made_policy" ]; then as_root rm -f /usr/sbin/policy-rc.d; fi
 fi
+nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
 
 if [ -z "${BENCH_NO_BUILD:-}" ]; then
     say "building corral (release)"
@@ -105,7 +150,9 @@ for bin in "$pveproxy" "$pvedaemon" "$corral"; do
     [ -x "$bin" ] || die "no $bin (build it: cargo build --release --bin pveproxy --bin pvedaemon --bin corral)"
 done
 
-for port in "$proxy_port" "$daemon_port"; do
+ports=("$proxy_port" "$daemon_port")
+[ "$stand_in" = 0 ] || ports+=("$stand_in_proxy_port" "$stand_in_port")
+for port in "${ports[@]}"; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
         die "127.0.0.1:$port is already in use"
     fi
@@ -113,15 +160,17 @@ done
 
 # ---------------------------------------------------------------------------------------------
 # 2. One temporary root: certificate, a user with PVEAuditor on /, then the two daemons (as in
-#    README.md, "Running pveproxy and pvedaemon by hand").
+#    README.md, "Running pveproxy and pvedaemon by hand"). The stand-in comes after the login.
 
 tmp="$(mktemp -d /tmp/corral-bench-forward.XXXXXX)"
 proxy_pid=""
 daemon_pid=""
+stand_in_proxy_pid=""
+nginx_pid=""
 cleanup() {
     local status=$?
     set +e
-    for pid in $proxy_pid $daemon_pid; do
+    for pid in $stand_in_proxy_pid $nginx_pid $proxy_pid $daemon_pid; do
         if kill -0 "$pid" 2>/dev/null; then
             kill -TERM "$pid" 2>/dev/null
             for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -179,7 +228,7 @@ taskset -c "$server_cpu" "$pveproxy" start --root "$root" --node "$node" \
     >"$tmp/pveproxy.out" 2>&1 &
 proxy_pid=$!
 
-url() { echo "https://127.0.0.1:$proxy_port$1"; }
+url() { echo "https://127.0.0.1:${2:-$proxy_port}$1"; } # path [port]
 # /access/domains needs no credentials (a request without any would wait 3 s for its 401).
 for i in $(seq 100); do
     if curl -sk --max-time 2 -o /dev/null "$(url /api2/json/access/domains)"; then break; fi
@@ -189,7 +238,7 @@ for i in $(seq 100); do
 done
 
 # ---------------------------------------------------------------------------------------------
-# 3. Log in (the login itself is forwarded to pvedaemon), check both calls.
+# 3. Log in (the login itself is forwarded to pvedaemon), check the calls.
 
 login="$(curl -sk --max-time 10 --data-urlencode "username=$user" \
     --data-urlencode "password=$password" "$(url /api2/json/access/ticket)")"
@@ -198,16 +247,131 @@ ticket="$(printf '%s' "$login" | sed -n 's/.*"ticket":"\([^"]*\)".*/\1/p')"
 cookie="Cookie: PVEAuthCookie=$ticket"
 
 # "<status> <header bytes> <body bytes>" of one request with the ticket.
-probe() { curl -sk --max-time 5 -H "$cookie" -o "$tmp/probe.body" \
-    -w '%{http_code} %{size_header} %{size_download}' "$(url "$1")"; }
-declare -A size
-for call in local forwarded; do
-    path_var="${call}_path"
-    read -r status header body <<<"$(probe "${!path_var}")"
-    [ "$status" = 200 ] || die "GET ${!path_var} answers $status: $(cat "$tmp/probe.body")"
-    size[$call]="header $header B + body $body B"
-    say "GET ${!path_var}: $status, ${size[$call]}: $(cat "$tmp/probe.body")"
-done
+probe() { # call
+    curl -sk --max-time 5 -H "$cookie" -o "$tmp/probe.body" \
+        -w '%{http_code} %{size_header} %{size_download}' "$(url "${call_path[$1]}" "${call_port[$1]}")"
+}
+declare -A size header_bytes body_bytes
+check_call() { # call
+    local status header body
+    read -r status header body <<<"$(probe "$1")"
+    [ "$status" = 200 ] || die "$1: GET ${call_path[$1]} answers $status: $(cat "$tmp/probe.body")"
+    size[$1]="header $header B + body $body B"
+    header_bytes[$1]="$header"; body_bytes[$1]="$body"
+    say "$1: GET ${call_path[$1]}: $status, ${size[$1]}: $(cat "$tmp/probe.body")"
+}
+check_call local
+check_call forwarded
+
+# ---------------------------------------------------------------------------------------------
+# 3b. The stand-in: pvedaemon's reply to the forwarded call, asked for directly as pveproxy
+#     forwards it, served by nginx; a second pveproxy forwards to that nginx.
+
+if [ "$stand_in" != 0 ]; then
+    curl -s --max-time 5 -D "$tmp/daemon.head" -o "$tmp/daemon.body" \
+        -H "PVEDisableProxy: true" -H "PVEClientIP: 127.0.0.1" -H "$cookie" \
+        -H "Host: 127.0.0.1:$stand_in_proxy_port" "http://127.0.0.1:$daemon_port$forwarded_path" \
+        || die "cannot ask pvedaemon for GET $forwarded_path directly"
+    tr -d '\r' <"$tmp/daemon.head" >"$tmp/daemon.head.txt"
+    daemon_status="$(awk 'NR == 1 { print $2 }' "$tmp/daemon.head.txt")"
+    [ "$daemon_status" = 200 ] || die "pvedaemon answers GET $forwarded_path with $(head -n1 "$tmp/daemon.head.txt")"
+    daemon_type="$(awk -F': *' 'tolower($1) == "content-type" { print $2 }' "$tmp/daemon.head.txt")"
+    [ "$daemon_type" = "application/json;charset=UTF-8" ] \
+        || die "pvedaemon's reply has Content-Type '$daemon_type', expected application/json;charset=UTF-8"
+    stand_in_body="$(cat "$tmp/daemon.body")"
+    # nginx's `return 200 '...'` takes it verbatim unless it has single quotes, backslashes, $
+    # (variables) or control characters (a trailing newline $(...) would drop, too).
+    not_verbatim='[[:cntrl:]'"'"'\$]'
+    [ "${#stand_in_body}" = "$(wc -c <"$tmp/daemon.body")" ] \
+        && ! [[ "$stand_in_body" =~ $not_verbatim ]] \
+        || die "cannot serve pvedaemon's reply body from nginx as is: $stand_in_body"
+    # The headers pveproxy relays (it drops Connection, Transfer-Encoding, Content-Length, Date,
+    # Expires, Cache-Control, Pragma and Server and sets its own; io/src/forward.rs NOT_RELAYED),
+    # Content-Type aside: nginx sets it with default_type.
+    stand_in_headers="$(awk -F': *' 'NR > 1 && NF {
+        name = tolower($1)
+        if (name ~ /^(connection|transfer-encoding|content-length|date|expires|cache-control|pragma|server|content-type)$/) next
+        value = substr($0, index($0, ":") + 1); sub(/^ +/, "", value)
+        if (value ~ /["$\\]/) { print "bad " name > "/dev/stderr"; exit 1 }
+        printf "            add_header %s \"%s\";\n", name, value
+    }' "$tmp/daemon.head.txt")" || die "cannot copy pvedaemon's reply headers to nginx: $(cat "$tmp/daemon.head.txt")"
+    say "stand-in reply (pvedaemon's, frozen): 200, Content-Type $daemon_type," \
+        "relayed headers: $(printf '%s\n' "$stand_in_headers" | sed -nE 's/^ *add_header ([^ ]+) "(.*)";$/\1: \2/p' | awk 'NR > 1 { printf ", " } { printf "%s", $0 }'), body $stand_in_body"
+
+    mkdir -p "$tmp/stand-in"
+    cat >"$tmp/stand-in/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+master_process on;
+pid $tmp/stand-in/nginx.pid;
+error_log $tmp/stand-in/error.log warn;
+$( [ "$(id -u)" -eq 0 ] && echo "user $run_user $(id -gn "$run_user");" )
+
+events {
+    worker_connections 4096;
+}
+
+http {
+    client_body_temp_path $tmp/stand-in/body;
+    proxy_temp_path $tmp/stand-in/proxy;
+    fastcgi_temp_path $tmp/stand-in/fastcgi;
+    uwsgi_temp_path $tmp/stand-in/uwsgi;
+    scgi_temp_path $tmp/stand-in/scgi;
+
+    access_log off;
+    server_tokens off;
+    # As pvedaemon: at most 100 requests per keep-alive connection, idle ones closed after 5 s.
+    keepalive_requests 100;
+    keepalive_timeout 5s;
+
+    server {
+        listen 127.0.0.1:$stand_in_port;
+
+        # Every request: pvedaemon's reply to GET $forwarded_path.
+        location / {
+            default_type "application/json;charset=UTF-8";
+$stand_in_headers
+            return 200 '$stand_in_body';
+        }
+    }
+}
+EOF
+    "$nginx_bin" -t -q -e "$tmp/stand-in/error.log" -p "$tmp/stand-in" -c "$tmp/stand-in/nginx.conf" \
+        || die "nginx rejects the stand-in's config ($tmp/stand-in/nginx.conf)"
+    say "starting the stand-in: nginx on 127.0.0.1:$stand_in_port (CPU $server_cpu)"
+    taskset -c "$server_cpu" "$nginx_bin" -e "$tmp/stand-in/error.log" -p "$tmp/stand-in" \
+        -c "$tmp/stand-in/nginx.conf" 2>>"$tmp/stand-in/error.log" &
+    nginx_pid=$!
+    for i in $(seq 100); do
+        if curl -s --max-time 2 -o /dev/null "http://127.0.0.1:$stand_in_port/"; then break; fi
+        kill -0 "$nginx_pid" 2>/dev/null || { cat "$tmp/stand-in/error.log" >&2; die "nginx exited at start-up"; }
+        [ "$i" -lt 100 ] || { cat "$tmp/stand-in/error.log" >&2; die "nginx does not answer on 127.0.0.1:$stand_in_port"; }
+        sleep 0.1
+    done
+    nginx_worker="$(ps -o pid= --ppid "$nginx_pid" | head -n1 | tr -d ' ')"
+    [ -n "$nginx_worker" ] || die "no nginx worker process"
+
+    say "starting the stand-in's pveproxy on 127.0.0.1:$stand_in_proxy_port (CPU $server_cpu), forwarding to nginx"
+    taskset -c "$server_cpu" "$pveproxy" start --root "$root" --node "$node" \
+        --listen "127.0.0.1:$stand_in_proxy_port" --daemon "127.0.0.1:$stand_in_port" --user "$run_user" \
+        >"$tmp/pveproxy-stand-in.out" 2>&1 &
+    stand_in_proxy_pid=$!
+    for i in $(seq 100); do
+        if curl -sk --max-time 2 -o /dev/null "$(url /api2/json/access/domains "$stand_in_proxy_port")"; then break; fi
+        kill -0 "$stand_in_proxy_pid" 2>/dev/null \
+            || { cat "$tmp/pveproxy-stand-in.out" >&2; die "the stand-in's pveproxy exited at start-up"; }
+        [ "$i" -lt 100 ] || { cat "$tmp/pveproxy-stand-in.out" >&2; die "the stand-in's pveproxy does not answer on 127.0.0.1:$stand_in_proxy_port"; }
+        sleep 0.1
+    done
+    check_call stand-in
+    [ "${body_bytes[stand-in]}" = "${body_bytes[forwarded]}" ] \
+        || die "the stand-in's reply body has ${body_bytes[stand-in]} B, pvedaemon's ${body_bytes[forwarded]} B"
+    [ "${header_bytes[stand-in]}" = "${header_bytes[forwarded]}" ] \
+        || say "WARNING: the stand-in's reply header has ${header_bytes[stand-in]} B, pvedaemon's ${header_bytes[forwarded]} B"
+fi
+# Per call: the pveproxy that takes it and the daemon behind it (local: pvedaemon, idle).
+declare -A call_proxy_pid=([local]="$proxy_pid" [forwarded]="$proxy_pid" [stand-in]="$stand_in_proxy_pid")
+declare -A call_daemon_pid=([local]="$daemon_pid" [forwarded]="$daemon_pid" [stand-in]="${nginx_worker:-}")
 
 # ---------------------------------------------------------------------------------------------
 # 4. Warm up each call, then measure (WRK_ROUNDS > 1 alternates the calls).
@@ -215,11 +379,11 @@ done
 wrk_timeout=$(( $(seconds "$duration") + 30 ))
 hz="$(getconf CLK_TCK)"
 
-run_wrk() { # path connections duration output
+run_wrk() { # call connections duration output
     timeout "$wrk_timeout" taskset -c "$client_cpu" \
         wrk -t"$(( threads < $2 ? threads : $2 ))" -c"$2" -d"$3" --latency -H "$cookie" \
-        "$(url "$1")" >"$4" 2>&1 \
-        || { cat "$4" >&2; die "wrk failed on $1"; }
+        "$(url "${call_path[$1]}" "${call_port[$1]}")" >"$4" 2>&1 \
+        || { cat "$4" >&2; die "wrk failed on $1 (GET ${call_path[$1]})"; }
 }
 
 # CPU time of a process (all its threads), in clock ticks.
@@ -228,8 +392,8 @@ proc_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 sys_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8, $9 }' /proc/stat; }
 # TCP connections this machine opened (connect) so far.
 active_opens() { awk '$1 == "Tcp:" && $6 ~ /^[0-9]+$/ { print $6 }' /proc/net/snmp; }
-# Established connections from pveproxy to pvedaemon now.
-daemon_conns() { ss -Htn state established "( dport = :$daemon_port )" | wc -l; }
+# Established connections from a pveproxy to its daemon (port) now.
+daemon_conns() { ss -Htn state established "( dport = :$1 )" | wc -l; }
 # CPU seconds used by this shell's finished children (wrk), from `times`, into $children.
 # (Not through $(…): a subshell has children of its own.)
 children_secs() {
@@ -266,20 +430,20 @@ parse_wrk() {
 rows=()         # one tab-separated row per measured run
 declare -A sum  # per call and connection count: sums over rounds
 measure() { # call connections duration round
-    local call="$1" conns="$2" dur="$3" round="$4" out="$tmp/$1.$2.$4.wrk" path_var="$1_path"
-    local path="${!path_var}"
+    local call="$1" conns="$2" dur="$3" round="$4" out="$tmp/$1.$2.$4.wrk"
+    local path="${call_path[$1]}" proxy="${call_proxy_pid[$1]}" daemon="${call_daemon_pid[$1]}"
     local pp0 dp0 w0 s0 o0 t0 pp1 dp1 w1 s1 o1 t1 wrk_pid pooled
     local rps mean p50 p99 n non2xx errors
     say "$call: GET $path, wrk -c$conns -d$dur --latency (round $round/$rounds)"
-    pp0="$(proc_ticks "$proxy_pid")"; dp0="$(proc_ticks "$daemon_pid")"; children_secs; w0="$children"
+    pp0="$(proc_ticks "$proxy")"; dp0="$(proc_ticks "$daemon")"; children_secs; w0="$children"
     s0="$(sys_ticks)"; o0="$(active_opens)"; t0="$(date +%s.%N)"
-    run_wrk "$path" "$conns" "$dur" "$out" &
+    run_wrk "$call" "$conns" "$dur" "$out" &
     wrk_pid=$!
-    # Halfway through: how many connections pveproxy holds to pvedaemon.
+    # Halfway through: how many connections pveproxy holds to its daemon.
     sleep "$(awk -v d="$(seconds "$dur")" 'BEGIN { print d / 2 }')"
-    pooled="$(daemon_conns)"
+    pooled="$(daemon_conns "${call_daemon_port[$call]}")"
     wait "$wrk_pid" || die "wrk failed on $path"
-    pp1="$(proc_ticks "$proxy_pid")"; dp1="$(proc_ticks "$daemon_pid")"; children_secs; w1="$children"
+    pp1="$(proc_ticks "$proxy")"; dp1="$(proc_ticks "$daemon")"; children_secs; w1="$children"
     s1="$(sys_ticks)"; o1="$(active_opens)"; t1="$(date +%s.%N)"
     IFS=$'\t' read -r rps mean p50 p99 n non2xx errors < <(parse_wrk "$out") \
         || { cat "$out" >&2; die "cannot read wrk's output for $call"; }
@@ -301,27 +465,31 @@ measure() { # call connections duration round
                 o1 - o0, pooled
         }')")
     local key="$call.$conns" row="${rows[-1]}"
-    sum[$key]="$(awk -v a="${sum[$key]:-0 0 0 0 0}" -v row="$row" 'BEGIN {
+    # req/s, mean, p50, p99, CPU us/request: both, pveproxy, daemon.
+    sum[$key]="$(awk -v a="${sum[$key]:-0 0 0 0 0 0 0}" -v row="$row" 'BEGIN {
         split(a, s, " "); split(row, r, "\t")
-        printf "%s %s %s %s %s", s[1] + r[4], s[2] + r[5], s[3] + r[6], s[4] + r[7], s[5] + r[12]
+        printf "%s %s %s %s %s %s %s", s[1] + r[4], s[2] + r[5], s[3] + r[6], s[4] + r[7], s[5] + r[12],
+            s[6] + r[10], s[7] + r[11]
     }')"
 }
 
-say "local: warm-up $warmup"; run_wrk "$local_path" "$connections" "$warmup" "$tmp/local.warmup"
-say "forwarded: warm-up $warmup"; run_wrk "$forwarded_path" "$connections" "$warmup" "$tmp/forwarded.warmup"
+for call in "${calls[@]}"; do
+    say "$call: warm-up $warmup"; run_wrk "$call" "$connections" "$warmup" "$tmp/$call.warmup"
+done
 loads=("$connections:$duration")
 if [ "$(seconds "$single_duration")" != 0 ] && [ "$connections" != 1 ]; then
     loads+=("1:$single_duration")
 fi
 for load in "${loads[@]}"; do
     for round in $(seq "$rounds"); do
-        measure local "${load%%:*}" "${load#*:}" "$round"
-        measure forwarded "${load%%:*}" "${load#*:}" "$round"
+        for call in "${calls[@]}"; do
+            measure "$call" "${load%%:*}" "${load#*:}" "$round"
+        done
     done
 done
-for pid in "$proxy_pid" "$daemon_pid"; do
+for pid in "$proxy_pid" "$daemon_pid" $stand_in_proxy_pid $nginx_pid; do
     kill -0 "$pid" 2>/dev/null \
-        || { cat "$tmp/pveproxy.out" "$tmp/pvedaemon.out" >&2; die "a daemon died during the run"; }
+        || { cat "$tmp"/pve*.out "$tmp"/stand-in/error.log >&2 2>/dev/null; die "a daemon died during the run"; }
 done
 
 # ---------------------------------------------------------------------------------------------
@@ -331,65 +499,121 @@ echo
 echo "HTTPS (TLS 1.3, HTTP/1.1 keep-alive), ticket cookie of $user (PVEAuditor on /)"
 echo "  local:     GET $local_path, answered by pveproxy (${size[local]})"
 echo "  forwarded: GET $forwarded_path, pveproxy -> pvedaemon (${size[forwarded]})"
-echo "pveproxy and pvedaemon on CPU $server_cpu, wrk (-t$threads) on CPU $client_cpu ($(nproc) CPUs);" \
-    "warm-up $warmup each; $rounds round(s)"
+if [ "$stand_in" != 0 ]; then
+    echo "  stand-in:  GET $forwarded_path, a second pveproxy -> nginx (1 worker, plain HTTP) replying" \
+        "with pvedaemon's reply (${size[stand-in]})"
+    echo "pveproxy, pvedaemon, the stand-in's pveproxy and nginx on CPU $server_cpu," \
+        "wrk (-t$threads) on CPU $client_cpu ($(nproc) CPUs); warm-up $warmup each; $rounds round(s)"
+else
+    echo "pveproxy and pvedaemon on CPU $server_cpu, wrk (-t$threads) on CPU $client_cpu ($(nproc) CPUs);" \
+        "warm-up $warmup each; $rounds round(s)"
+fi
 echo
 printf '%-9s %5s %5s %7s %8s %7s %7s %8s %7s %7s %7s %7s %7s %6s %5s %7s %6s\n' \
     call conns round req/s "mean ms" "p50 ms" "p99 ms" requests non-2xx \
     "proxy" "daemon" "total" "wrk" other steal "tcp+" pooled
 for row in "${rows[@]}"; do
     IFS=$'\t' read -r call conns round rps mean p50 p99 n non2xx pus dus tus wrkcpu other steal opens pooled <<<"$row"
-    [ "$call" = forwarded ] || pooled="-"
+    [ "$call" != local ] || pooled="-"
     printf '%-9s %5s %5s %7s %8s %7s %7s %8s %7s %7s %7s %7s %6s%% %5s%% %4s%% %7s %6s\n' \
         "$call" "$conns" "$round" "$rps" "$mean" "$p50" "$p99" "$n" "$non2xx" \
         "$pus" "$dus" "$tus" "$wrkcpu" "$other" "$steal" "$opens" "$pooled"
 done
 echo
-echo "  proxy/daemon/total: CPU time (all threads) of pveproxy, pvedaemon and both, in us per"
-echo "  request; wrk: its CPU, % of one CPU; other: CPU used by everything else on the machine"
-echo "  (should be ~0); steal: taken by the hypervisor; tcp+: TCP connections opened on the machine"
-echo "  during the run (wrk reconnects every 100 requests: about requests/100 + conns; the rest of"
-echo "  a forwarded run's are pveproxy's to pvedaemon); pooled: pveproxy -> pvedaemon connections"
-echo "  established halfway through."
+echo "  proxy/daemon/total: CPU time (all threads) of pveproxy, the daemon behind it (pvedaemon;"
+echo "  for stand-in, the nginx worker) and both, in us per request; wrk: its CPU, % of one CPU;"
+echo "  other: CPU used by everything else on the machine (should be ~0); steal: taken by the"
+echo "  hypervisor; tcp+: TCP connections opened on the machine during the run (wrk reconnects every"
+echo "  100 requests: about requests/100 + conns; the rest of a forwarded or stand-in run's are"
+echo "  pveproxy's to its daemon); pooled: pveproxy -> daemon connections established halfway through."
 echo
-awk -v many="${sum[local.$connections]}/${sum[forwarded.$connections]}" \
-    -v one="${sum[local.1]:-}/${sum[forwarded.1]:-}" -v conns="$connections" -v rounds="$rounds" 'BEGIN {
+awk -v lm="${sum[local.$connections]}" -v fm="${sum[forwarded.$connections]}" \
+    -v sm="${sum[stand-in.$connections]:-}" -v l1="${sum[local.1]:-}" -v f1="${sum[forwarded.1]:-}" \
+    -v s1="${sum[stand-in.1]:-}" -v conns="$connections" -v rounds="$rounds" 'BEGIN {
+    # Each: req/s, mean, p50, p99 (ms), CPU us/request of both, of pveproxy, of the daemon;
+    # summed over the rounds.
+    split(lm, L, " "); split(fm, F, " "); split(sm, S, " ")
+    split(l1, L1, " "); split(f1, F1, " "); split(s1, S1, " ")
     what = rounds > 1 ? " (means over the rounds)" : ""
-    verdict_max = 1.3
-    split(many, m, "/"); split(m[1], l, " "); split(m[2], f, " ")
-    printf "forwarded/local (target: the forwarded call costs <= %.1fx the local one)%s\n", verdict_max, what
-    line("CPU per request (pveproxy + pvedaemon)", f[5] / l[5])
-    line("1/throughput: local/forwarded req/s, " conns " conns", l[1] / f[1])
-    line("mean latency, " conns " conns", f[2] / l[2])
-    line("p50 latency,  " conns " conns", f[3] / l[3])
-    line("p99 latency,  " conns " conns", f[4] / l[4])
-    if (one != "/") {
-        split(one, o, "/"); split(o[1], l, " "); split(o[2], f, " ")
-        line("mean latency, 1 conn", f[2] / l[2])
-        line("p50 latency,  1 conn", f[3] / l[3])
-        line("p99 latency,  1 conn", f[4] / l[4])
+    target = 1.3
+    printf "forwarded/local (target: the forwarded call costs <= %.1fx the local one)%s\n", target, what
+    ratios(L, F, L1, F1, l1 != "", "pveproxy + pvedaemon", 1)
+    if (sm != "") {
+        printf "stand-in/local: the floor, forwarding to a daemon that costs next to nothing%s\n", what
+        ratios(L, S, L1, S1, s1 != "", "pveproxy + nginx", 2)
+        printf "forwarded/stand-in: what pvedaemon adds over that daemon%s\n", what
+        ratios(S, F, S1, F1, s1 != "", "pveproxy + daemon", 0)
+    }
+    printf "CPU per request in us (%s conns): pveproxy + daemon = total\n", conns
+    cpu("local", L, "(pvedaemon idle)")
+    cpu("forwarded", F, "(pvedaemon)")
+    if (sm != "") cpu("stand-in", S, "(nginx)")
+    printf "  pveproxy CPU/request spent on forwarding (minus local): %.1f us to pvedaemon", (F[6] - L[6]) / rounds
+    if (sm != "") printf ", %.1f us to the stand-in", (S[6] - L[6]) / rounds
+    printf "\n"
+    if (l1 != "") {
         printf "  added by forwarding, 1 conn: %.0f us mean, %.0f us p50 (local %.0f us mean)\n",
-            1000 * (f[2] - l[2]) / rounds, 1000 * (f[3] - l[3]) / rounds, 1000 * l[2] / rounds
+            1000 * (F1[2] - L1[2]) / rounds, 1000 * (F1[3] - L1[3]) / rounds, 1000 * L1[2] / rounds
+        if (s1 != "")
+            printf "  added by forwarding to the stand-in, 1 conn: %.0f us mean, %.0f us p50\n",
+                1000 * (S1[2] - L1[2]) / rounds, 1000 * (S1[3] - L1[3]) / rounds
+    }
+    if (sm != "") {
+        floor = L[1] / S[1]
+        if (floor > target)
+            printf "the floor (stand-in/local, throughput) is %.2f, above %.1f: no daemon, however fast,\n" \
+                "  brings the forwarded call within the target; pveproxy'"'"'s side of the hop (plus the\n" \
+                "  stand-in'"'"'s small share) already costs more than that\n", floor, target
+        else
+            printf "the floor (stand-in/local, throughput) is %.2f, within %.1f: the rest of the gap is\n" \
+                "  pvedaemon'"'"'s\n", floor, target
     }
 }
-function line(what, ratio) {
-    printf "  %-44s %5.2f   %s\n", what, ratio, ratio <= verdict_max ? "met" : "MISSED"
+# Ratios of call b against call a (CPU, latency: b/a; throughput: a/b), many and one connection.
+# verdict 1: met/MISSED against the target; 2: whether the ratio is above the target; 0: none.
+function ratios(a, b, a1, b1, single, cpu_what, verdict) {
+    line("CPU per request (" cpu_what ")", b[5] / a[5], verdict)
+    line("1/throughput: req/s ratio, " conns " conns", a[1] / b[1], verdict)
+    line("mean latency, " conns " conns", b[2] / a[2], verdict)
+    line("p50 latency,  " conns " conns", b[3] / a[3], verdict)
+    line("p99 latency,  " conns " conns", b[4] / a[4], verdict)
+    if (single) {
+        line("mean latency, 1 conn", b1[2] / a1[2], verdict)
+        line("p50 latency,  1 conn", b1[3] / a1[3], verdict)
+        line("p99 latency,  1 conn", b1[4] / a1[4], verdict)
+    }
+}
+function line(what, ratio, verdict) {
+    note = ""
+    if (verdict == 1) note = ratio <= target ? "met" : "MISSED"
+    if (verdict == 2) note = ratio <= target ? "within the target" : "above the target"
+    printf "  %-44s %5.2f   %s\n", what, ratio, note
+}
+function cpu(name, c, daemon) {
+    printf "  %-10s %6.1f + %5.1f = %6.1f  %s\n", name, c[6] / rounds, c[7] / rounds, c[5] / rounds, daemon
 }'
 echo
 for row in "${rows[@]}"; do
     IFS=$'\t' read -r call conns round _ _ _ _ n _ _ _ _ _ _ _ opens _ <<<"$row"
-    if [ "$call" = forwarded ]; then
-        echo "forwarded, $conns conn(s), round $round: about $(( opens - n / 100 - conns )) new connection(s)" \
-            "pveproxy -> pvedaemon for $n requests (tcp+ minus wrk's estimated share)"
-    fi
+    case "$call" in
+        forwarded) to=pvedaemon ;;
+        stand-in) to="the stand-in" ;;
+        *) continue ;;
+    esac
+    echo "$call, $conns conn(s), round $round: about $(( opens - n / 100 - conns )) new connection(s)" \
+        "pveproxy -> $to for $n requests (tcp+ minus wrk's estimated share)"
 done
-for log in pveproxy pvedaemon; do
+for log in pveproxy pvedaemon pveproxy-stand-in; do
+    [ -e "$tmp/$log.out" ] || continue
     warnings="$(grep -c ' WARN ' "$tmp/$log.out" || true)"
     if [ "$warnings" -gt 0 ]; then
         echo "$log logged $warnings warning(s), e.g.: $(grep ' WARN ' "$tmp/$log.out" \
             | sed -E 's/^[0-9T:.Z-]+ +//' | sort | uniq -c | sort -rn | head -n1 | sed -E 's/^ +//' | cut -c1-160)"
     fi
 done
+if [ -s "$tmp/stand-in/error.log" ] 2>/dev/null; then
+    echo "the stand-in's nginx logged $(wc -l <"$tmp/stand-in/error.log") line(s), e.g.: $(head -n1 "$tmp/stand-in/error.log" | cut -c1-160)"
+fi
 for row in "${rows[@]}"; do
     IFS=$'\t' read -r call conns round _ _ _ _ _ _ _ _ _ _ other steal _ _ <<<"$row"
     if [ "$other" -gt 10 ] || [ "$steal" -gt 5 ]; then
