@@ -62,24 +62,17 @@
 #   BENCH_KEEP=1 keeps the temporary directory (root, logs, wrk output) for inspection.
 set -euo pipefail
 
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$repo"
+# The WRK_* settings but WRK_SINGLE_DURATION, SERVER_CPU and CLIENT_CPU, the node and the user,
+# and the set-up shared with bench/pveproxy.sh.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-threads="${WRK_THREADS:-1}"
-connections="${WRK_CONNECTIONS:-50}"
-duration="${WRK_DURATION:-15s}"
-warmup="${WRK_WARMUP:-3s}"
 single_duration="${WRK_SINGLE_DURATION:-5s}"
-rounds="${WRK_ROUNDS:-1}"
 proxy_port="${PROXY_PORT:-18016}"
 daemon_port="${DAEMON_PORT:-18095}"
-server_cpu="${SERVER_CPU:-1}"
-client_cpu="${CLIENT_CPU:-0}"
 stand_in="${BENCH_STAND_IN:-1}"
 stand_in_proxy_port="${STAND_IN_PROXY_PORT:-18017}"
 stand_in_port="${STAND_IN_PORT:-18096}"
-node="bench"
-user="bench@pve"
 local_path="/api2/json/version"
 forwarded_path="/api2/json/nodes/$node/time"
 calls=(local forwarded)
@@ -89,162 +82,49 @@ declare -A call_path=([local]="$local_path" [forwarded]="$forwarded_path" [stand
 declare -A call_port=([local]="$proxy_port" [forwarded]="$proxy_port" [stand-in]="$stand_in_proxy_port")
 declare -A call_daemon_port=([local]="$daemon_port" [forwarded]="$daemon_port" [stand-in]="$stand_in_port")
 
-say() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'bench/forward.sh: %s\n' "$*" >&2; exit 1; }
-
-# wrk durations ("15s", "1m", "500" = seconds) in whole seconds, for the timeouts below.
-seconds() {
-    local d="$1"
-    case "$d" in
-        *ms) echo 1 ;;
-        *s) echo "${d%s}" ;;
-        *m) echo $(( ${d%m} * 60 )) ;;
-        *h) echo $(( ${d%h} * 3600 )) ;;
-        *) echo "$d" ;;
-    esac
-}
-
 # ---------------------------------------------------------------------------------------------
 # 1. Tools: install what is missing (apt-get update only then), build corral.
 
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then "$@"
-    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo "$@"
-    else die "need root (or passwordless sudo) to run: $*"
-    fi
-}
-
-missing=()
-command -v wrk >/dev/null || missing+=(wrk)
-command -v taskset >/dev/null || missing+=(util-linux)
-command -v openssl >/dev/null || missing+=(openssl)
-command -v curl >/dev/null || missing+=(curl)
-command -v ss >/dev/null || missing+=(iproute2)
-if [ "$stand_in" != 0 ]; then
-    command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
-fi
-if [ "${#missing[@]}" -gt 0 ]; then
-    say "installing ${missing[*]}"
-    # Package scripts must not start the system nginx (it would listen on *:80): without a
-    # policy-rc.d, put a temporary one in place that forbids starting services.
-    made_policy=""
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-        as_root sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d'
-        made_policy=1
-    fi
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-    if [ -n "$made_policy" ]; then as_root rm -f /usr/sbin/policy-rc.d; fi
-fi
-nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
-
-if [ -z "${BENCH_NO_BUILD:-}" ]; then
-    say "building corral (release)"
-    cargo build --release --quiet --bin pveproxy --bin pvedaemon --bin corral
-fi
-target_dir="${CARGO_TARGET_DIR:-$repo/target}"
-pveproxy="$target_dir/release/pveproxy"
-pvedaemon="$target_dir/release/pvedaemon"
-corral="$target_dir/release/corral"
-for bin in "$pveproxy" "$pvedaemon" "$corral"; do
-    [ -x "$bin" ] || die "no $bin (build it: cargo build --release --bin pveproxy --bin pvedaemon --bin corral)"
-done
+tools=(wrk:wrk taskset:util-linux openssl:openssl curl:curl ss:iproute2)
+[ "$stand_in" = 0 ] || tools+=(nginx:nginx-light)
+install_missing "${tools[@]}"
+build_corral
 
 ports=("$proxy_port" "$daemon_port")
 [ "$stand_in" = 0 ] || ports+=("$stand_in_proxy_port" "$stand_in_port")
-for port in "${ports[@]}"; do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-        die "127.0.0.1:$port is already in use"
-    fi
-done
+ports_free "${ports[@]}"
 
 # ---------------------------------------------------------------------------------------------
 # 2. One temporary root: certificate, a user with PVEAuditor on /, then the two daemons (as in
 #    README.md, "Running pveproxy and pvedaemon by hand"). The stand-in comes after the login.
 
-tmp="$(mktemp -d /tmp/corral-bench-forward.XXXXXX)"
-proxy_pid=""
-daemon_pid=""
+make_tmp corral-bench-forward
 stand_in_proxy_pid=""
 nginx_pid=""
-cleanup() {
-    local status=$?
-    set +e
-    for pid in $stand_in_proxy_pid $nginx_pid $proxy_pid $daemon_pid; do
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -TERM "$pid" 2>/dev/null
-            for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-            kill -KILL "$pid" 2>/dev/null
-        fi
-        wait "$pid" 2>/dev/null
-    done
-    if [ -n "${BENCH_KEEP:-}" ]; then say "kept $tmp"; else rm -rf "$tmp"; fi
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
-root="$tmp/root"
-pve_local="$root/etc/pve/nodes/$node"
-mkdir -p "$pve_local" "$root/etc/default"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-    -keyout "$pve_local/pve-ssl.key" -out "$pve_local/pve-ssl.pem" \
-    -days 30 -subj "/CN=$node" 2>/dev/null
-: > "$root/etc/default/pveproxy"   # every key at Proxmox's default
-
-password="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
-# Not a terminal: `corral user add --password` reads the password from standard input.
-printf '%s\n' "$password" | "$corral" user add "$user" --password --root "$root" >/dev/null \
-    || die "corral user add failed"
+make_root
+add_user
 "$corral" acl set / --user "$user" --role PVEAuditor --root "$root" >/dev/null \
     || die "corral acl set failed"
 
-say "starting pvedaemon on 127.0.0.1:$daemon_port (CPU $server_cpu)"
-taskset -c "$server_cpu" "$pvedaemon" start --root "$root" --node "$node" \
-    --listen "127.0.0.1:$daemon_port" >"$tmp/pvedaemon.out" 2>&1 &
-daemon_pid=$!
-# pvedaemon creates the ticket keys and the CSRF key, then listens.
-for i in $(seq 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$daemon_port") 2>/dev/null; then break; fi
-    kill -0 "$daemon_pid" 2>/dev/null || { cat "$tmp/pvedaemon.out" >&2; die "pvedaemon exited at start-up"; }
-    [ "$i" -lt 100 ] || { cat "$tmp/pvedaemon.out" >&2; die "pvedaemon does not listen on 127.0.0.1:$daemon_port"; }
-    sleep 0.1
-done
+start_pvedaemon "$daemon_port"
 
-# Started as root, pveproxy drops to --user before reading config and keys (as Proxmox with
-# www-data): /etc/pve root:<its group> 0640, /etc/pve/priv root's alone.
+# pveproxy runs as www-data (as on Proxmox), or nobody where there is no www-data.
 run_user=www-data
 id "$run_user" >/dev/null 2>&1 || run_user=nobody
-if [ "$(id -u)" -eq 0 ]; then
-    chgrp -R "$(id -gn "$run_user")" "$tmp"
-    chmod -R g+rX,o-rwx "$tmp"
-    chmod -R go-rwx "$root/etc/pve/priv"
-fi
+run_as "$run_user"
 
 say "starting pveproxy on 127.0.0.1:$proxy_port (CPU $server_cpu), forwarding to pvedaemon"
-taskset -c "$server_cpu" "$pveproxy" start --root "$root" --node "$node" \
-    --listen "127.0.0.1:$proxy_port" --daemon "127.0.0.1:$daemon_port" --user "$run_user" \
-    >"$tmp/pveproxy.out" 2>&1 &
-proxy_pid=$!
+start_pveproxy "$proxy_port" "$daemon_port" >"$tmp/pveproxy.out" 2>&1
+proxy_pid=$started
+wait_pveproxy pveproxy "$proxy_port" "$proxy_pid" "$tmp/pveproxy.out"
 
 url() { echo "https://127.0.0.1:${2:-$proxy_port}$1"; } # path [port]
-# /access/domains needs no credentials (a request without any would wait 3 s for its 401).
-for i in $(seq 100); do
-    if curl -sk --max-time 2 -o /dev/null "$(url /api2/json/access/domains)"; then break; fi
-    kill -0 "$proxy_pid" 2>/dev/null || { cat "$tmp/pveproxy.out" >&2; die "pveproxy exited at start-up"; }
-    [ "$i" -lt 100 ] || { cat "$tmp/pveproxy.out" >&2; die "pveproxy does not answer on 127.0.0.1:$proxy_port"; }
-    sleep 0.1
-done
 
 # ---------------------------------------------------------------------------------------------
 # 3. Log in (the login itself is forwarded to pvedaemon), check the calls.
 
-login="$(curl -sk --max-time 10 --data-urlencode "username=$user" \
-    --data-urlencode "password=$password" "$(url /api2/json/access/ticket)")"
-ticket="$(printf '%s' "$login" | sed -n 's/.*"ticket":"\([^"]*\)".*/\1/p')"
-[ -n "$ticket" ] || { cat "$tmp/pveproxy.out" "$tmp/pvedaemon.out" >&2; die "login failed: $login"; }
-cookie="Cookie: PVEAuthCookie=$ticket"
+log_in "$proxy_port"
 
 # "<status> <header bytes> <body bytes>" of one request with the ticket.
 probe() { # call
@@ -299,25 +179,7 @@ if [ "$stand_in" != 0 ]; then
         "relayed headers: $(printf '%s\n' "$stand_in_headers" | sed -nE 's/^ *add_header ([^ ]+) "(.*)";$/\1: \2/p' | awk 'NR > 1 { printf ", " } { printf "%s", $0 }'), body $stand_in_body"
 
     mkdir -p "$tmp/stand-in"
-    cat >"$tmp/stand-in/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-master_process on;
-pid $tmp/stand-in/nginx.pid;
-error_log $tmp/stand-in/error.log warn;
-$( [ "$(id -u)" -eq 0 ] && echo "user $run_user $(id -gn "$run_user");" )
-
-events {
-    worker_connections 4096;
-}
-
-http {
-    client_body_temp_path $tmp/stand-in/body;
-    proxy_temp_path $tmp/stand-in/proxy;
-    fastcgi_temp_path $tmp/stand-in/fastcgi;
-    uwsgi_temp_path $tmp/stand-in/uwsgi;
-    scgi_temp_path $tmp/stand-in/scgi;
-
+    nginx_conf "$tmp/stand-in" <<EOF
     access_log off;
     server_tokens off;
     # As pvedaemon: at most 100 requests per keep-alive connection, idle ones closed after 5 s.
@@ -334,35 +196,16 @@ $stand_in_headers
             return 200 '$stand_in_body';
         }
     }
-}
 EOF
-    "$nginx_bin" -t -q -e "$tmp/stand-in/error.log" -p "$tmp/stand-in" -c "$tmp/stand-in/nginx.conf" \
-        || die "nginx rejects the stand-in's config ($tmp/stand-in/nginx.conf)"
-    say "starting the stand-in: nginx on 127.0.0.1:$stand_in_port (CPU $server_cpu)"
-    taskset -c "$server_cpu" "$nginx_bin" -e "$tmp/stand-in/error.log" -p "$tmp/stand-in" \
-        -c "$tmp/stand-in/nginx.conf" 2>>"$tmp/stand-in/error.log" &
-    nginx_pid=$!
-    for i in $(seq 100); do
-        if curl -s --max-time 2 -o /dev/null "http://127.0.0.1:$stand_in_port/"; then break; fi
-        kill -0 "$nginx_pid" 2>/dev/null || { cat "$tmp/stand-in/error.log" >&2; die "nginx exited at start-up"; }
-        [ "$i" -lt 100 ] || { cat "$tmp/stand-in/error.log" >&2; die "nginx does not answer on 127.0.0.1:$stand_in_port"; }
-        sleep 0.1
-    done
-    nginx_worker="$(ps -o pid= --ppid "$nginx_pid" | head -n1 | tr -d ' ')"
-    [ -n "$nginx_worker" ] || die "no nginx worker process"
+    start_nginx "$tmp/stand-in" "the stand-in's config" \
+        "starting the stand-in: nginx on 127.0.0.1:$stand_in_port (CPU $server_cpu)"
+    wait_up nginx "$stand_in_port" "$nginx_pid" "$tmp/stand-in/error.log" / http
+    find_nginx_worker
 
     say "starting the stand-in's pveproxy on 127.0.0.1:$stand_in_proxy_port (CPU $server_cpu), forwarding to nginx"
-    taskset -c "$server_cpu" "$pveproxy" start --root "$root" --node "$node" \
-        --listen "127.0.0.1:$stand_in_proxy_port" --daemon "127.0.0.1:$stand_in_port" --user "$run_user" \
-        >"$tmp/pveproxy-stand-in.out" 2>&1 &
-    stand_in_proxy_pid=$!
-    for i in $(seq 100); do
-        if curl -sk --max-time 2 -o /dev/null "$(url /api2/json/access/domains "$stand_in_proxy_port")"; then break; fi
-        kill -0 "$stand_in_proxy_pid" 2>/dev/null \
-            || { cat "$tmp/pveproxy-stand-in.out" >&2; die "the stand-in's pveproxy exited at start-up"; }
-        [ "$i" -lt 100 ] || { cat "$tmp/pveproxy-stand-in.out" >&2; die "the stand-in's pveproxy does not answer on 127.0.0.1:$stand_in_proxy_port"; }
-        sleep 0.1
-    done
+    start_pveproxy "$stand_in_proxy_port" "$stand_in_port" >"$tmp/pveproxy-stand-in.out" 2>&1
+    stand_in_proxy_pid=$started
+    wait_pveproxy "the stand-in's pveproxy" "$stand_in_proxy_port" "$stand_in_proxy_pid" "$tmp/pveproxy-stand-in.out"
     check_call stand-in
     [ "${body_bytes[stand-in]}" = "${body_bytes[forwarded]}" ] \
         || die "the stand-in's reply body has ${body_bytes[stand-in]} B, pvedaemon's ${body_bytes[forwarded]} B"
@@ -386,46 +229,10 @@ run_wrk() { # call connections duration output
         || { cat "$4" >&2; die "wrk failed on $1 (GET ${call_path[$1]})"; }
 }
 
-# CPU time of a process (all its threads), in clock ticks.
-proc_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
-# All CPUs: busy ticks (user nice system irq softirq) and steal ticks.
-sys_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8, $9 }' /proc/stat; }
 # TCP connections this machine opened (connect) so far.
 active_opens() { awk '$1 == "Tcp:" && $6 ~ /^[0-9]+$/ { print $6 }' /proc/net/snmp; }
 # Established connections from a pveproxy to its daemon (port) now.
 daemon_conns() { ss -Htn state established "( dport = :$1 )" | wc -l; }
-# CPU seconds used by this shell's finished children (wrk), from `times`, into $children.
-# (Not through $(…): a subshell has children of its own.)
-children_secs() {
-    times >"$tmp/times"
-    children="$(awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); print u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$tmp/times")"
-}
-
-# Requests/s, mean, p50 and p99 in ms, completed requests, non-2xx replies and socket errors.
-parse_wrk() {
-    awk '
-        function ms(v) {
-            if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
-            if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
-            if (v ~ /m$/)  return substr(v, 1, length(v) - 1) * 60000
-            if (v ~ /h$/)  return substr(v, 1, length(v) - 1) * 3600000
-            if (v ~ /s$/)  return substr(v, 1, length(v) - 1) * 1000
-            return v + 0
-        }
-        /^Requests\/sec:/ { rps = $2 }
-        $1 == "Latency" && $2 != "Distribution" { mean = ms($2) }
-        $1 == "50%" { p50 = ms($2) }
-        $1 == "99%" { p99 = ms($2) }
-        / requests in / { n = $1 }
-        /Socket errors:/ { sub(/^ *Socket errors: */, ""); errors = $0 }
-        /Non-2xx/ { non2xx = $NF }
-        END {
-            if (rps == "" || mean == "" || p50 == "" || p99 == "" || n == "") exit 1
-            if (errors == "") errors = "none"
-            if (non2xx == "") non2xx = 0
-            printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", rps, mean, p50, p99, n, non2xx, errors
-        }' "$1"
-}
 
 rows=()         # one tab-separated row per measured run
 declare -A sum  # per call and connection count: sums over rounds
@@ -605,20 +412,12 @@ for row in "${rows[@]}"; do
 done
 for log in pveproxy pvedaemon pveproxy-stand-in; do
     [ -e "$tmp/$log.out" ] || continue
-    warnings="$(grep -c ' WARN ' "$tmp/$log.out" || true)"
-    if [ "$warnings" -gt 0 ]; then
-        echo "$log logged $warnings warning(s), e.g.: $(grep ' WARN ' "$tmp/$log.out" \
-            | sed -E 's/^[0-9T:.Z-]+ +//' | sort | uniq -c | sort -rn | head -n1 | sed -E 's/^ +//' | cut -c1-160)"
-    fi
+    report_warnings "$log" "$tmp/$log.out"
 done
 if [ -s "$tmp/stand-in/error.log" ] 2>/dev/null; then
     echo "the stand-in's nginx logged $(wc -l <"$tmp/stand-in/error.log") line(s), e.g.: $(head -n1 "$tmp/stand-in/error.log" | cut -c1-160)"
 fi
 for row in "${rows[@]}"; do
     IFS=$'\t' read -r call conns round _ _ _ _ _ _ _ _ _ _ other steal _ _ <<<"$row"
-    if [ "$other" -gt 10 ] || [ "$steal" -gt 5 ]; then
-        echo "WARNING: the machine was busy with other work during the runs ($call, $conns conn(s)," \
-            "round $round: other ${other}%, steal ${steal}% of a CPU): the figures are noisy; rerun on an idle machine"
-        break
-    fi
+    if busy "$call, $conns conn(s), round $round" "$other" "$steal"; then break; fi
 done

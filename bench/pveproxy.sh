@@ -34,145 +34,37 @@
 #   BENCH_KEEP=1 keeps the temporary directory (configs, logs, wrk output) for inspection.
 set -euo pipefail
 
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$repo"
+# The WRK_* settings, SERVER_CPU and CLIENT_CPU, the node and the user, and the set-up shared
+# with bench/forward.sh.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-threads="${WRK_THREADS:-1}"
-connections="${WRK_CONNECTIONS:-50}"
-duration="${WRK_DURATION:-15s}"
-warmup="${WRK_WARMUP:-3s}"
 corral_port="${CORRAL_PORT:-18006}"
 nginx_port="${NGINX_PORT:-18443}"
 daemon_port="${DAEMON_PORT:-18085}"
-server_cpu="${SERVER_CPU:-1}"
-client_cpu="${CLIENT_CPU:-0}"
 path="/api2/json/version"
-node="bench"
-user="bench@pve"
-
-say() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'bench/pveproxy.sh: %s\n' "$*" >&2; exit 1; }
-
-# wrk durations ("15s", "1m", "500" = seconds) in whole seconds, for the timeouts below.
-seconds() {
-    local d="$1"
-    case "$d" in
-        *ms) echo 1 ;;
-        *s) echo "${d%s}" ;;
-        *m) echo $(( ${d%m} * 60 )) ;;
-        *h) echo $(( ${d%h} * 3600 )) ;;
-        *) echo "$d" ;;
-    esac
-}
 
 # ---------------------------------------------------------------------------------------------
 # 1. Tools: install what is missing (apt-get update only then), build corral.
 
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then "$@"
-    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo "$@"
-    else die "need root (or passwordless sudo) to run: $*"
-    fi
-}
-
-missing=()
-command -v wrk >/dev/null || missing+=(wrk)
-command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
-command -v taskset >/dev/null || missing+=(util-linux)
-command -v openssl >/dev/null || missing+=(openssl)
-command -v curl >/dev/null || missing+=(curl)
-if [ "${#missing[@]}" -gt 0 ]; then
-    say "installing ${missing[*]}"
-    # Package scripts must not start the system nginx (it would listen on *:80): without a
-    # policy-rc.d, put a temporary one in place that forbids starting services.
-    made_policy=""
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-        as_root sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d'
-        made_policy=1
-    fi
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-    if [ -n "$made_policy" ]; then as_root rm -f /usr/sbin/policy-rc.d; fi
-fi
-nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
-
-if [ -z "${BENCH_NO_BUILD:-}" ]; then
-    say "building corral (release)"
-    cargo build --release --quiet --bin pveproxy --bin pvedaemon --bin corral
-fi
-target_dir="${CARGO_TARGET_DIR:-$repo/target}"
-pveproxy="$target_dir/release/pveproxy"
-pvedaemon="$target_dir/release/pvedaemon"
-corral="$target_dir/release/corral"
-for bin in "$pveproxy" "$pvedaemon" "$corral"; do
-    [ -x "$bin" ] || die "no $bin (build it: cargo build --release --bin pveproxy --bin pvedaemon --bin corral)"
-done
-
-for port in "$corral_port" "$nginx_port" "$daemon_port"; do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-        die "127.0.0.1:$port is already in use"
-    fi
-done
+install_missing wrk:wrk nginx:nginx-light taskset:util-linux openssl:openssl curl:curl
+build_corral
+ports_free "$corral_port" "$nginx_port" "$daemon_port"
 
 # ---------------------------------------------------------------------------------------------
 # 2. One temporary root, one certificate for both servers; a user and a pvedaemon for the login.
 
-tmp="$(mktemp -d /tmp/corral-bench.XXXXXX)"
-corral_pid=""
-nginx_pid=""
-daemon_pid=""
-cleanup() {
-    local status=$?
-    set +e
-    for pid in $corral_pid $nginx_pid $daemon_pid; do
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -TERM "$pid" 2>/dev/null
-            for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-            kill -KILL "$pid" 2>/dev/null
-        fi
-        wait "$pid" 2>/dev/null
-    done
-    if [ -n "${BENCH_KEEP:-}" ]; then say "kept $tmp"; else rm -rf "$tmp"; fi
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-root="$tmp/root"
-pve_local="$root/etc/pve/nodes/$node"
-mkdir -p "$pve_local" "$root/etc/default" "$tmp/nginx"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-    -keyout "$pve_local/pve-ssl.key" -out "$pve_local/pve-ssl.pem" \
-    -days 30 -subj "/CN=$node" 2>/dev/null
-: > "$root/etc/default/pveproxy"   # every key at Proxmox's default
+make_tmp corral-bench
+make_root
+mkdir -p "$tmp/nginx"
 
 # A user allowed to read /version (any user is) and the pvedaemon that checks its password at
 # the login; pvedaemon creates the ticket keys pveproxy verifies tickets with.
-password="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
-printf '%s\n' "$password" | "$corral" user add "$user" --password --root "$root" >/dev/null \
-    || die "corral user add failed"
-say "starting pvedaemon on 127.0.0.1:$daemon_port (CPU $server_cpu; for the login only)"
-taskset -c "$server_cpu" "$pvedaemon" start --root "$root" --node "$node" \
-    --listen "127.0.0.1:$daemon_port" >"$tmp/pvedaemon.out" 2>&1 &
-daemon_pid=$!
-for i in $(seq 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$daemon_port") 2>/dev/null; then break; fi
-    kill -0 "$daemon_pid" 2>/dev/null || { cat "$tmp/pvedaemon.out" >&2; die "pvedaemon exited at start-up"; }
-    [ "$i" -lt 100 ] || { cat "$tmp/pvedaemon.out" >&2; die "pvedaemon does not listen on 127.0.0.1:$daemon_port"; }
-    sleep 0.1
-done
+add_user
+start_pvedaemon "$daemon_port" "for the login only"
 
-# Started as root, pveproxy drops to --user before reading config and keys (as Proxmox with
-# www-data): let that user read them, root:<its group> 0640 like /etc/pve, /etc/pve/priv
-# root's alone.
-run_user=nobody
-run_group="$(id -gn "$run_user")"
-if [ "$(id -u)" -eq 0 ]; then
-    chgrp -R "$run_group" "$tmp"
-    chmod -R g+rX,o-rwx "$tmp"
-    chmod -R go-rwx "$root/etc/pve/priv"
-fi
+# pveproxy and nginx run as nobody.
+run_as nobody
 
 # ---------------------------------------------------------------------------------------------
 # 3. nginx: private config, one worker, the same TLS settings and reply.
@@ -183,25 +75,7 @@ ciphers="ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-C
 body='{"data":{"release":"9.2","repoid":"corral-0.1.0","version":"9.2.11"}}'
 
 nginx_log="$tmp/nginx/access.log"
-cat > "$tmp/nginx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-master_process on;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log warn;
-$( [ "$(id -u)" -eq 0 ] && echo "user $run_user $run_group;" )
-
-events {
-    worker_connections 4096;
-}
-
-http {
-    client_body_temp_path $tmp/nginx/body;
-    proxy_temp_path $tmp/nginx/proxy;
-    fastcgi_temp_path $tmp/nginx/fastcgi;
-    uwsgi_temp_path $tmp/nginx/uwsgi;
-    scgi_temp_path $tmp/nginx/scgi;
-
+nginx_conf "$tmp/nginx" <<EOF
     # Proxmox's access-log line: ::ffff:<ip> - <user|-> [dd/mm/YYYY:HH:MM:SS +zzzz] "<request>" <status> <bytes>
     map \$time_iso8601 \$pve_time {
         "~^(?<y>\\d+)-(?<mo>\\d+)-(?<d>\\d+)T(?<hms>[\\d:]+)(?<zh>[+-]\\d\\d):(?<zm>\\d\\d)\$" "\$d/\$mo/\$y:\$hms \$zh\$zm";
@@ -232,47 +106,24 @@ http {
             return 200 '$body';
         }
     }
-}
 EOF
-"$nginx_bin" -t -q -e "$tmp/nginx/error.log" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" \
-    || die "nginx rejects the benchmark config ($tmp/nginx/nginx.conf)"
-
-say "starting nginx on 127.0.0.1:$nginx_port (CPU $server_cpu)"
-taskset -c "$server_cpu" "$nginx_bin" -e "$tmp/nginx/error.log" -p "$tmp/nginx" \
-    -c "$tmp/nginx/nginx.conf" 2>>"$tmp/nginx/error.log" &
-nginx_pid=$!
+start_nginx "$tmp/nginx" "the benchmark config" "starting nginx on 127.0.0.1:$nginx_port (CPU $server_cpu)"
 
 # ---------------------------------------------------------------------------------------------
 # 4. corral's pveproxy.
 
 say "starting corral pveproxy on 127.0.0.1:$corral_port (CPU $server_cpu)"
-taskset -c "$server_cpu" "$pveproxy" start --root "$root" --listen "127.0.0.1:$corral_port" \
-    --node "$node" --user "$run_user" --daemon "127.0.0.1:$daemon_port" >"$tmp/pveproxy.out" 2>&1 &
-corral_pid=$!
+start_pveproxy "$corral_port" "$daemon_port" >"$tmp/pveproxy.out" 2>&1
+corral_pid=$started
 corral_log="$root/var/log/pveproxy/access.log"
 
 url() { echo "https://127.0.0.1:$1$path"; }
 
-wait_up() { # name port pid logfile path
-    local i
-    for i in $(seq 100); do
-        if curl -sk --max-time 2 -o /dev/null "https://127.0.0.1:$2$5"; then return 0; fi
-        kill -0 "$3" 2>/dev/null || { cat "$4" >&2; die "$1 exited at start-up"; }
-        sleep 0.1
-    done
-    cat "$4" >&2
-    die "$1 does not answer on 127.0.0.1:$2"
-}
 wait_up nginx "$nginx_port" "$nginx_pid" "$tmp/nginx/error.log" "$path"
-# (/access/domains needs no credentials; /version without them would wait 3 s for its 401.)
-wait_up pveproxy "$corral_port" "$corral_pid" "$tmp/pveproxy.out" /api2/json/access/domains
+wait_pveproxy pveproxy "$corral_port" "$corral_pid" "$tmp/pveproxy.out"
 
 # Log in (pveproxy forwards the login to pvedaemon); the ticket goes with every request.
-login="$(curl -sk --max-time 10 --data-urlencode "username=$user" \
-    --data-urlencode "password=$password" "https://127.0.0.1:$corral_port/api2/json/access/ticket")"
-ticket="$(printf '%s' "$login" | sed -n 's/.*"ticket":"\([^"]*\)".*/\1/p')"
-[ -n "$ticket" ] || { cat "$tmp/pveproxy.out" "$tmp/pvedaemon.out" >&2; die "login failed: $login"; }
-cookie="Cookie: PVEAuthCookie=$ticket"
+log_in "$corral_port"
 
 # The same body, byte for byte.
 corral_body="$(curl -sk --max-time 5 -H "$cookie" "$(url "$corral_port")")"
@@ -289,7 +140,6 @@ done
 # ---------------------------------------------------------------------------------------------
 # 5. Warm up each server, then measure (WRK_ROUNDS > 1 alternates corral and nginx).
 
-rounds="${WRK_ROUNDS:-1}"
 wrk_timeout=$(( $(seconds "$duration") + 30 ))
 hz="$(getconf CLK_TCK)"
 
@@ -297,17 +147,6 @@ run_wrk() { # port duration output
     timeout "$wrk_timeout" taskset -c "$client_cpu" \
         wrk -t"$threads" -c"$connections" -d"$2" --latency -H "$cookie" "$(url "$1")" >"$3" 2>&1 \
         || { cat "$3" >&2; die "wrk failed against port $1"; }
-}
-
-# CPU time of a process (all its threads), in clock ticks.
-proc_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
-# All CPUs: busy ticks (user nice system irq softirq) and steal ticks.
-sys_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8, $9 }' /proc/stat; }
-# CPU seconds used by this shell's finished children (wrk), from `times`, into $children.
-# (Not through $(…): a subshell has children of its own.)
-children_secs() {
-    times >"$tmp/times"
-    children="$(awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); print u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$tmp/times")"
 }
 
 # Lines in a log, once the count has been stable for 0.2 s (corral writes from a thread).
@@ -321,44 +160,18 @@ log_lines() {
     echo "$after"
 }
 
-nginx_worker() { ps -o pid= --ppid "$nginx_pid" | head -n1 | tr -d ' '; }
-
-# Requests/s, p99 in ms, completed requests, non-2xx replies and socket errors from wrk.
-parse_wrk() {
-    awk '
-        function ms(v) {
-            if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
-            if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
-            if (v ~ /m$/)  return substr(v, 1, length(v) - 1) * 60000
-            if (v ~ /h$/)  return substr(v, 1, length(v) - 1) * 3600000
-            if (v ~ /s$/)  return substr(v, 1, length(v) - 1) * 1000
-            return v + 0
-        }
-        /^Requests\/sec:/ { rps = $2 }
-        $1 == "99%" { p99 = ms($2) }
-        / requests in / { n = $1 }
-        /Socket errors:/ { sub(/^ *Socket errors: */, ""); errors = $0 }
-        /Non-2xx/ { non2xx = $NF }
-        END {
-            if (rps == "" || p99 == "" || n == "") exit 1
-            if (errors == "") errors = "none"
-            if (non2xx == "") non2xx = 0
-            printf "%s\t%s\t%s\t%s\t%s\n", rps, p99, n, non2xx, errors
-        }' "$1"
-}
-
 rows=()        # one tab-separated row per measured run
 declare -A sum # per server: sum of req/s and p99 over rounds
 measure() { # name port pid-to-account access-log round
     local name="$1" port="$2" pid="$3" log="$4" round="$5" out="$tmp/$1.$5.wrk"
-    local lines0 p0 w0 s0 t0 p1 w1 s1 t1 rps p99 n non2xx errors lines secs
+    local lines0 p0 w0 s0 t0 p1 w1 s1 t1 rps p99 n non2xx errors lines
     lines0="$(log_lines "$log")"
     say "$name: wrk -t$threads -c$connections -d$duration --latency (round $round/$rounds)"
     p0="$(proc_ticks "$pid")"; children_secs; w0="$children"; s0="$(sys_ticks)"; t0="$(date +%s.%N)"
     run_wrk "$port" "$duration" "$out"
     p1="$(proc_ticks "$pid")"; children_secs; w1="$children"; s1="$(sys_ticks)"; t1="$(date +%s.%N)"
     lines=$(( $(log_lines "$log") - lines0 ))
-    IFS=$'\t' read -r rps p99 n non2xx errors < <(parse_wrk "$out") \
+    IFS=$'\t' read -r rps _ _ p99 n non2xx errors < <(parse_wrk "$out") \
         || { cat "$out" >&2; die "cannot read wrk's output for $name"; }
     [ "$errors" = none ] || say "WARNING: $name: wrk socket errors: $errors"
     [ "$non2xx" = 0 ] || say "WARNING: $name: $non2xx non-2xx replies"
@@ -380,11 +193,10 @@ measure() { # name port pid-to-account access-log round
 
 say "corral: warm-up $warmup"; run_wrk "$corral_port" "$warmup" "$tmp/corral.warmup"
 say "nginx: warm-up $warmup"; run_wrk "$nginx_port" "$warmup" "$tmp/nginx.warmup"
-worker="$(nginx_worker)"
-[ -n "$worker" ] || die "no nginx worker process"
+find_nginx_worker
 for round in $(seq "$rounds"); do
     measure corral "$corral_port" "$corral_pid" "$corral_log" "$round"
-    measure nginx "$nginx_port" "$worker" "$nginx_log" "$round"
+    measure nginx "$nginx_port" "$nginx_worker" "$nginx_log" "$round"
 done
 kill -0 "$corral_pid" 2>/dev/null || { cat "$tmp/pveproxy.out" >&2; die "pveproxy died during the run"; }
 
@@ -419,7 +231,7 @@ awk -v cr="${sum[corral.rps]}" -v nr="${sum[nginx.rps]}" -v cp="${sum[corral.p99
 }'
 echo
 echo "resident memory after the run: pveproxy $(rss_mib "$corral_pid") MiB (peak $(hwm_mib "$corral_pid") MiB);" \
-    "nginx worker $(rss_mib "$worker") MiB (peak $(hwm_mib "$worker") MiB), master $(rss_mib "$nginx_pid") MiB"
+    "nginx worker $(rss_mib "$nginx_worker") MiB (peak $(hwm_mib "$nginx_worker") MiB), master $(rss_mib "$nginx_pid") MiB"
 echo "access-log lines in all (warm-ups and checks included): corral $(log_lines "$corral_log"), nginx $(log_lines "$nginx_log")"
 for row in "${rows[@]}"; do
     IFS=$'\t' read -r name round _ _ n _ lines _ <<<"$row"
@@ -428,16 +240,8 @@ for row in "${rows[@]}"; do
     fi
 done
 echo "corral's dropped access-log lines: not exposed by pveproxy; 'log+' against 'requests' shows any loss"
-warnings="$(grep -c ' WARN ' "$tmp/pveproxy.out" || true)"
-if [ "$warnings" -gt 0 ]; then
-    echo "pveproxy logged $warnings warning(s), e.g.: $(grep ' WARN ' "$tmp/pveproxy.out" \
-        | sed -E 's/^[0-9T:.Z-]+ +//' | sort | uniq -c | sort -rn | head -n1 | sed -E 's/^ +//' | cut -c1-160)"
-fi
+report_warnings pveproxy "$tmp/pveproxy.out"
 for row in "${rows[@]}"; do
     IFS=$'\t' read -r name round _ _ _ _ _ _ _ _ other steal <<<"$row"
-    if [ "$other" -gt 10 ] || [ "$steal" -gt 5 ]; then
-        echo "WARNING: the machine was busy with other work during the runs ($name round $round:" \
-            "other ${other}%, steal ${steal}% of a CPU): the figures are noisy; rerun on an idle machine"
-        break
-    fi
+    if busy "$name round $round" "$other" "$steal"; then break; fi
 done
