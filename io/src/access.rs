@@ -245,14 +245,27 @@ impl AccessFiles {
         parse: fn(Option<&str>) -> Parsed<T>,
         consequence: &str,
     ) -> Rc<T> {
-        let loaded = cache.borrow_mut().get(self.ttl, consequence, || {
+        self.parsed_or_error(cache, absolute, read, parse, consequence)
+            .unwrap_or_else(|_| Rc::new(parse(None).config))
+    }
+
+    /// [`AccessFiles::parsed`], but a file that cannot be read (and was never read before) is
+    /// the error, not what the parser makes of no file.
+    fn parsed_or_error<T>(
+        &self,
+        cache: &RefCell<Cached<T>>,
+        absolute: &str,
+        read: fn(&Self, &str) -> Result<Option<String>, String>,
+        parse: fn(Option<&str>) -> Parsed<T>,
+        consequence: &str,
+    ) -> Result<Rc<T>, String> {
+        cache.borrow_mut().get(self.ttl, consequence, || {
             let text = read(self, absolute)?;
             let parsed = parse(text.as_deref());
             let warnings = parsed.warnings.iter().map(ToString::to_string).collect();
             self.report(absolute, absolute, warnings);
             Ok(parsed.config)
-        });
-        loaded.unwrap_or_else(|_| Rc::new(parse(None).config))
+        })
     }
 
     /// Logs `warnings` about `file` unless they are the ones last logged under `key`.
@@ -367,6 +380,18 @@ impl AccessFiles {
     /// could drop its `tfa` requirement.
     pub fn domains(&self) -> Rc<Domains> {
         self.parsed(
+            &self.domains,
+            DOMAINS_CFG,
+            Self::read_text,
+            Domains::parse,
+            "only the pam and pve realms exist",
+        )
+    }
+
+    /// `domains.cfg` for a login: a file that exists but cannot be read is an error, not the
+    /// default realms, since the file may require a second factor for the realm.
+    pub fn domains_for_login(&self) -> Result<Rc<Domains>, String> {
+        self.parsed_or_error(
             &self.domains,
             DOMAINS_CFG,
             Self::read_text,

@@ -168,7 +168,7 @@ impl ApiService {
     ) -> Result<(), String> {
         let access = self.access();
         let realm_name = userid.realm();
-        let domains = access.domains();
+        let domains = access.domains_for_login()?;
         let realm = domains
             .realm(realm_name)
             .ok_or_else(|| format!("no such realm '{realm_name}'"))?;
@@ -231,7 +231,7 @@ mod tests {
     use corral_core::http::api::VersionInfo;
 
     use super::*;
-    use crate::access::{AccessFiles, SHADOW_CFG, USER_CFG};
+    use crate::access::{AccessFiles, DOMAINS_CFG, SHADOW_CFG, USER_CFG};
     use crate::api::ApiSettings;
     use crate::authkey::{self, AUTHKEY_PUBLIC_OLD};
     use crate::clock::WallClock;
@@ -356,6 +356,32 @@ mod tests {
             .block_on(api.login(request(PASSWORD)))
             .expect("right password");
         assert_eq!(reply["username"], "alice@pve");
+    }
+
+    /// A `domains.cfg` that exists but cannot be read may hide a realm's second-factor
+    /// requirement: no password login, rather than the default realms.
+    #[test]
+    fn an_unreadable_domains_cfg_refuses_password_logins() {
+        let clock = Arc::new(HandClock(AtomicI64::new(START)));
+        let files = MemFs::new(clock.clone());
+        authkey::ensure_keys(&files, &Root::default()).expect("keys");
+        files.insert(USER_CFG, "user:alice@pve:1:0:::\n", 0o640);
+        let hash = corral_core::password::crypt(PASSWORD, "$5$saltsalt$").expect("hash");
+        files.insert(SHADOW_CFG, format!("alice@pve:{hash}:\n"), 0o600);
+        files.insert(
+            DOMAINS_CFG,
+            b"pve: pve\n\tcomment B\xe9la\n\ttfa type=totp\n".to_vec(),
+            0o640,
+        );
+        let api = pvedaemon(&files, clock);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let error = runtime
+            .block_on(api.login(request(PASSWORD)))
+            .expect_err("refused");
+        assert_eq!(error.status, StatusCode::UNAUTHORIZED);
     }
 
     /// Finding C in pvedaemon: a ticket renewed (sent as the password) right after the rotation
