@@ -10,9 +10,9 @@
 //! ([`AccessFiles::signing_key`]), and a ticket whose signature matches no cached key is checked
 //! again with the keys on disk when `authkey.pub` changed ([`AccessFiles::verify_with_reload`]).
 //!
-//! In the line-based files (`user.cfg`, `priv/shadow.cfg`, `priv/token.cfg`) a line that is not
-//! UTF-8 is skipped with a warning naming it, as any other malformed line; the rest still
-//! loads.
+//! In the line-based files (`user.cfg`, `priv/shadow.cfg`, `priv/token.cfg`) the bad bytes of a
+//! line that is not UTF-8 are read as U+FFFD, with a warning naming the line: a stray byte in a
+//! comment costs nothing, one in a name makes that line malformed (skipped, as any other).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -29,6 +29,10 @@ use tokio::time::Instant;
 
 use crate::authkey::{self, AuthKeyError, KeyPairState};
 use crate::files::{self, CONFIG_LEN_MAX, Files, Root};
+
+/// What an unreadable `domains.cfg` means, logged with its error.
+const DOMAINS_UNREADABLE: &str =
+    "the realms listed are pam and pve; password logins are refused until it can be read";
 
 /// How stale a parsed file may get.
 pub const CACHE_TTL: Duration = Duration::from_secs(1);
@@ -83,6 +87,8 @@ struct Cached<T> {
     value: Option<Rc<T>>,
     /// Why the last read failed while there is no good copy: the answer until the next read.
     error: Option<String>,
+    /// Why the last read failed, also while a good copy is kept.
+    failing: Option<String>,
     /// When the file was last read, successfully or not.
     read_at: Option<Instant>,
 }
@@ -92,6 +98,7 @@ impl<T> Default for Cached<T> {
         Cached {
             value: None,
             error: None,
+            failing: None,
             read_at: None,
         }
     }
@@ -121,19 +128,23 @@ impl<T> Cached<T> {
                 let value = Rc::new(value);
                 self.value = Some(Rc::clone(&value));
                 self.error = None;
+                self.failing = None;
                 Ok(value)
             }
-            Err(error) => match &self.value {
-                Some(old) => {
-                    tracing::warn!("{error}; keeping the last good copy");
-                    Ok(Rc::clone(old))
+            Err(error) => {
+                self.failing = Some(error.clone());
+                match &self.value {
+                    Some(old) => {
+                        tracing::warn!("{error}; keeping the last good copy");
+                        Ok(Rc::clone(old))
+                    }
+                    None => {
+                        tracing::error!("{error}; {consequence}");
+                        self.error = Some(error.clone());
+                        Err(error)
+                    }
                 }
-                None => {
-                    tracing::error!("{error}; {consequence}");
-                    self.error = Some(error.clone());
-                    Err(error)
-                }
-            },
+            }
         }
     }
 
@@ -160,6 +171,8 @@ pub struct AccessFiles {
     /// The warnings last logged for each file: a file is re-read every [`CACHE_TTL`], and its
     /// unchanged warnings are not logged again each time.
     reported: RefCell<BTreeMap<String, Vec<String>>>,
+    /// When a ticket last made [`AccessFiles::verify_with_reload`] read the keys again.
+    key_recheck_at: std::cell::Cell<Option<Instant>>,
 }
 
 impl AccessFiles {
@@ -176,6 +189,7 @@ impl AccessFiles {
             timezone: RefCell::default(),
             renewing: tokio::sync::Mutex::new(()),
             reported: RefCell::default(),
+            key_recheck_at: std::cell::Cell::new(None),
         }
     }
 
@@ -198,26 +212,25 @@ impl AccessFiles {
         files::read_text(&*self.files, &path, CONFIG_LEN_MAX).map_err(|e| e.to_string())
     }
 
-    /// A line-based file's text; each line that is not UTF-8 is logged and left empty (which
-    /// every line-based parser skips), so the other lines keep their numbers and still load.
+    /// A line-based file's text; in each line that is not UTF-8 the bad bytes become U+FFFD
+    /// (logged), so a stray byte in a comment costs nothing and one in a name makes only that
+    /// line malformed.
     fn read_lines(&self, absolute: &str) -> Result<Option<String>, String> {
         let path = self.root.path(absolute);
-        let Some(lines) = files::read_lines(&*self.files, &path, CONFIG_LEN_MAX, "")
-            .map_err(|e| e.to_string())?
+        let Some(lines) =
+            files::read_lines(&*self.files, &path, CONFIG_LEN_MAX).map_err(|e| e.to_string())?
         else {
             return Ok(None);
         };
         let mut warnings: Vec<String> = lines
-            .skipped
+            .not_utf8
             .iter()
             .take(NOT_UTF8_LINES_LOGGED)
-            .map(|line| format!("line {line}: not UTF-8 text; the line is skipped"))
+            .map(|line| format!("line {line}: not UTF-8 text; read with U+FFFD for the bad bytes"))
             .collect();
-        let more = lines.skipped.len().saturating_sub(NOT_UTF8_LINES_LOGGED);
+        let more = lines.not_utf8.len().saturating_sub(NOT_UTF8_LINES_LOGGED);
         if more > 0 {
-            warnings.push(format!(
-                "{more} more lines are not UTF-8 text and are skipped"
-            ));
+            warnings.push(format!("{more} more lines are not UTF-8 text"));
         }
         self.report(&format!("{absolute} (encoding)"), absolute, warnings);
         Ok(Some(lines.text))
@@ -304,12 +317,25 @@ impl AccessFiles {
     ) -> Result<Result<T, TicketError>, AuthFailure> {
         let keys = self.public_keys()?;
         let verdict = verify(&keys);
-        if !matches!(verdict, Err(TicketError::BadSignature)) || !self.keys_changed_on_disk(&keys) {
+        if !matches!(verdict, Err(TicketError::BadSignature))
+            || !self.key_recheck_allowed()
+            || !self.keys_changed_on_disk(&keys)
+        {
             return Ok(verdict);
         }
+        self.key_recheck_at.set(Some(Instant::now()));
         self.forget_public_keys();
         let keys = self.public_keys()?;
         Ok(verify(&keys))
+    }
+
+    /// At most one re-read per TTL: while `authkey.pub` is missing or broken its time never
+    /// matches the cached key's, and anonymous forged tickets must not make every request read
+    /// (and log) it.
+    fn key_recheck_allowed(&self) -> bool {
+        self.key_recheck_at
+            .get()
+            .is_none_or(|at| at.elapsed() >= self.ttl)
     }
 
     /// Whether `authkey.pub` on disk is not the file `keys` were read from. A file that cannot
@@ -384,20 +410,25 @@ impl AccessFiles {
             DOMAINS_CFG,
             Self::read_text,
             Domains::parse,
-            "only the pam and pve realms exist",
+            DOMAINS_UNREADABLE,
         )
     }
 
-    /// `domains.cfg` for a login: a file that exists but cannot be read is an error, not the
-    /// default realms, since the file may require a second factor for the realm.
+    /// `domains.cfg` for a login: a file that exists but cannot be read now is an error, not
+    /// the default realms nor the last good copy, since the file may just have been given a
+    /// second-factor requirement.
     pub fn domains_for_login(&self) -> Result<Rc<Domains>, String> {
-        self.parsed_or_error(
+        let domains = self.parsed_or_error(
             &self.domains,
             DOMAINS_CFG,
             Self::read_text,
             Domains::parse,
-            "only the pam and pve realms exist",
-        )
+            DOMAINS_UNREADABLE,
+        )?;
+        match &self.domains.borrow().failing {
+            Some(error) => Err(format!("{error}; password logins are refused")),
+            None => Ok(domains),
+        }
     }
 
     /// `priv/token.cfg` (pvedaemon only: root reads it).
@@ -414,9 +445,9 @@ impl AccessFiles {
     pub fn shadow(&self) -> Result<Shadow, String> {
         let text = self.read_lines(SHADOW_CFG)?;
         let parsed = Shadow::parse(text.as_deref());
-        for warning in &parsed.warnings {
-            tracing::warn!("{SHADOW_CFG}: {warning}");
-        }
+        let warnings = parsed.warnings.iter().map(ToString::to_string).collect();
+        // Read on every login, which anyone can attempt: unchanged warnings are logged once.
+        self.report(SHADOW_CFG, SHADOW_CFG, warnings);
         Ok(parsed.config)
     }
 
@@ -635,26 +666,34 @@ mod tests {
         Userid::parse(text).expect("user id")
     }
 
+    /// A Latin-1 byte (here in comments) costs nothing: the group still restricts its member,
+    /// the other lines load, and the log names the line.
     #[test]
-    fn a_user_cfg_line_that_is_not_utf8_disables_that_line_only() {
+    fn a_user_cfg_line_that_is_not_utf8_still_counts() {
         let node = Node::with_keys();
         node.fs.insert(
             USER_CFG,
-            b"user:root@pam:1:0:::\nuser:b\xe9la@pve:1:0:B\xe9la:::\nuser:alice@pve:1:0:::\n\
-              acl:1:/:alice@pve:PVEAuditor:\n"
+            b"user:root@pam:1:0:::\nuser:alice@pve:1:0:B\xe9la:::\n\
+              group:ops:alice@pve:Op\xe9rateurs:\n\
+              acl:1:/:alice@pve:PVEAuditor:\nacl:1:/vms/101:@ops:NoAccess:\n"
                 .to_vec(),
             0o640,
         );
         let (_, access) = node.daemon();
         let (config, log) = logged(|| access.user_config());
-        assert!(config.user(&userid("alice@pve")).is_some(), "{log}");
         assert!(config.user(&userid("root@pam")).is_some());
         let alice = corral_core::access::Authid::parse("alice@pve").expect("id");
-        assert!(config.check(&alice, "/", &["Sys.Audit"], false));
+        assert!(config.check(&alice, "/", &["Sys.Audit"], false), "{log}");
         assert!(
-            log.contains("/etc/pve/user.cfg: line 2: not UTF-8 text; the line is skipped"),
-            "{log}"
+            !config.check(&alice, "/vms/101", &["VM.Audit"], false),
+            "the group's NoAccess still applies: {log}"
         );
+        for line in [2, 3] {
+            let warning = format!(
+                "/etc/pve/user.cfg: line {line}: not UTF-8 text; read with U+FFFD for the bad bytes"
+            );
+            assert!(log.contains(&warning), "{log}");
+        }
         assert!(!log.contains("only root@pam"), "{log}");
     }
 
@@ -838,6 +877,27 @@ other junk
             ));
         }
         assert_eq!(files.reads(AUTHKEY_PUBLIC), 1, "the first (cold) read only");
+    }
+
+    /// A broken `authkey.pub` never matches the cached key's time: forged tickets make the keys
+    /// be read again at most once per TTL (here an hour), not on every request.
+    #[test]
+    fn forged_tickets_cost_one_key_read_per_ttl_while_authkey_pub_is_broken() {
+        let node = Node::with_keys();
+        let (files, pveproxy) = node.daemon();
+        node.advance(60);
+        let stranger = authkey::generate_signing_key().expect("key");
+        let forged =
+            ticket::sign("root@pam", node.now(), &stranger, SignDigest::Sha256).expect("sign");
+        assert!(node.verify(&pveproxy, &forged).is_err());
+        node.fs.insert(AUTHKEY_PUBLIC, "not a key", 0o640);
+        for _ in 0..5 {
+            assert!(matches!(
+                node.verify(&pveproxy, &forged),
+                Err(TicketError::BadSignature)
+            ));
+        }
+        assert_eq!(files.reads(AUTHKEY_PUBLIC), 2, "the cold read and one re-read");
     }
 
     /// Finding E: logins that find a rotation due at the same moment rotate once.

@@ -83,55 +83,52 @@ pub fn read_text(
 /// A line-based text file decoded line by line (see [`read_lines`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineText {
-    /// The file's text; each line that is not UTF-8 is replaced by the caller's placeholder, so
-    /// later lines keep their numbers.
+    /// The file's text; in each line that is not UTF-8 the bad bytes are U+FFFD.
     pub text: String,
     /// The numbers (from 1) of the lines that were not UTF-8, in order.
-    pub skipped: Vec<usize>,
+    pub not_utf8: Vec<usize>,
 }
 
-/// A line-based text file that may be missing, through `files`, decoded line by line: a line
-/// that is not UTF-8 becomes `placeholder` (something the file's parser ignores, e.g. an empty
-/// line) and is listed in [`LineText::skipped`], so one stray byte costs that line only, not the
-/// whole file.
+/// A line-based text file that may be missing, through `files`, decoded line by line: in a
+/// line that is not UTF-8 the bad bytes become U+FFFD and the line is listed in
+/// [`LineText::not_utf8`]. A stray byte in a comment then costs nothing, one in a name makes
+/// that line malformed for its parser: never more than that line. (Skipping such lines
+/// instead could drop a `group:` or `acl:` line, lifting a restriction.)
 pub fn read_lines(
     files: &dyn Files,
     path: &Path,
     len_max: u64,
-    placeholder: &str,
 ) -> Result<Option<LineText>, ReadError> {
     let Some(bytes) = files.read(path, len_max)? else {
         return Ok(None);
     };
-    Ok(Some(decode_lines(bytes, placeholder)))
+    Ok(Some(decode_lines(bytes)))
 }
 
-fn decode_lines(bytes: Vec<u8>, placeholder: &str) -> LineText {
+fn decode_lines(bytes: Vec<u8>) -> LineText {
     // The common case costs one check and no copy.
     let bytes = match String::from_utf8(bytes) {
         Ok(text) => {
             return LineText {
                 text,
-                skipped: Vec::new(),
+                not_utf8: Vec::new(),
             };
         }
         Err(e) => e.into_bytes(),
     };
     let mut text = String::with_capacity(bytes.len());
-    let mut skipped = Vec::new();
+    let mut not_utf8 = Vec::new();
     for (index, line) in bytes.split(|&b| b == b'\n').enumerate() {
         if index > 0 {
             text.push('\n');
         }
-        match std::str::from_utf8(line) {
-            Ok(line) => text.push_str(line),
-            Err(_) => {
-                text.push_str(placeholder);
-                skipped.push(index + 1);
-            }
+        let decoded = String::from_utf8_lossy(line);
+        if matches!(decoded, std::borrow::Cow::Owned(_)) {
+            not_utf8.push(index + 1);
         }
+        text.push_str(&decoded);
     }
-    LineText { text, skipped }
+    LineText { text, not_utf8 }
 }
 
 /// Reads a file that may be missing: `Ok(None)` when it does not exist (Proxmox then uses its
@@ -985,28 +982,29 @@ mod tests {
             path.into(),
             b"user:root@pam:1:0:::\nuser:b\xffd@pve:1:0:::\nuser:alice@pve:1:0:::\n".to_vec(),
         );
-        let lines = read_lines(&files, path, CONFIG_LEN_MAX, "")
+        let lines = read_lines(&files, path, CONFIG_LEN_MAX)
             .expect("read")
             .expect("exists");
         assert_eq!(
             lines,
             LineText {
-                text: "user:root@pam:1:0:::\n\nuser:alice@pve:1:0:::\n".to_owned(),
-                skipped: vec![2],
+                text: "user:root@pam:1:0:::\nuser:b\u{fffd}d@pve:1:0:::\nuser:alice@pve:1:0:::\n"
+                    .to_owned(),
+                not_utf8: vec![2],
             }
         );
         // Valid text is passed through as is; a missing file is none.
         files.0.insert(path.into(), b"a\n\xc3\xa9\n".to_vec());
-        let lines = read_lines(&files, path, CONFIG_LEN_MAX, "#").expect("read");
+        let lines = read_lines(&files, path, CONFIG_LEN_MAX).expect("read");
         assert_eq!(
             lines,
             Some(LineText {
                 text: "a\n\u{e9}\n".to_owned(),
-                skipped: Vec::new()
+                not_utf8: Vec::new()
             })
         );
         assert_eq!(
-            read_lines(&files, Path::new("/missing"), CONFIG_LEN_MAX, "").expect("missing"),
+            read_lines(&files, Path::new("/missing"), CONFIG_LEN_MAX).expect("missing"),
             None
         );
     }

@@ -255,6 +255,11 @@ mod tests {
     }
 
     fn pvedaemon(files: &MemFs, clock: Arc<HandClock>) -> ApiService {
+        pvedaemon_with_ttl(files, clock, crate::access::CACHE_TTL)
+    }
+
+    /// pvedaemon re-reading its files at most every `ttl`.
+    fn pvedaemon_with_ttl(files: &MemFs, clock: Arc<HandClock>, ttl: Duration) -> ApiService {
         let settings = ApiSettings {
             role: Role::Daemon,
             node: "pve1".to_owned(),
@@ -266,7 +271,7 @@ mod tests {
             unauthorized_delay: Duration::ZERO,
             sign_digest: SignDigest::Sha256,
         };
-        let access = AccessFiles::new(Rc::new(files.clone()), Root::default());
+        let access = AccessFiles::new(Rc::new(files.clone()), Root::default()).with_ttl(ttl);
         ApiService::new(settings, access, clock, None)
     }
 
@@ -373,7 +378,7 @@ mod tests {
             b"pve: pve\n\tcomment B\xe9la\n\ttfa type=totp\n".to_vec(),
             0o640,
         );
-        let api = pvedaemon(&files, clock);
+        let api = pvedaemon_with_ttl(&files, clock, Duration::ZERO);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -381,6 +386,20 @@ mod tests {
         let error = runtime
             .block_on(api.login(request(PASSWORD)))
             .expect_err("refused");
+        assert_eq!(error.status, StatusCode::UNAUTHORIZED);
+        // Also when a good copy was read before: the edit may have added the requirement.
+        files.insert(DOMAINS_CFG, b"pve: pve\n\tcomment fine\n".to_vec(), 0o640);
+        runtime
+            .block_on(api.login(request(PASSWORD)))
+            .expect("a readable file lets the login in");
+        files.insert(
+            DOMAINS_CFG,
+            b"pve: pve\n\ttfa type=totp \xe9\n".to_vec(),
+            0o640,
+        );
+        let error = runtime
+            .block_on(api.login(request(PASSWORD)))
+            .expect_err("refused again");
         assert_eq!(error.status, StatusCode::UNAUTHORIZED);
     }
 
