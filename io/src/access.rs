@@ -897,7 +897,11 @@ other junk
                 Err(TicketError::BadSignature)
             ));
         }
-        assert_eq!(files.reads(AUTHKEY_PUBLIC), 2, "the cold read and one re-read");
+        assert_eq!(
+            files.reads(AUTHKEY_PUBLIC),
+            2,
+            "the cold read and one re-read"
+        );
     }
 
     /// Finding E: logins that find a rotation due at the same moment rotate once.

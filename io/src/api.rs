@@ -31,7 +31,7 @@ use tokio::time::Instant;
 
 use crate::access::{AccessFiles, AuthFailure};
 use crate::clock::WallClock;
-use crate::forward::{DaemonClient, Forward};
+use crate::forward::{Budget, DaemonClient, Forward};
 
 /// How long a 401 waits, from the request's start (Proxmox: 3 s), so guessing is slow; other
 /// requests are not held up.
@@ -138,7 +138,11 @@ impl ApiService {
     pub async fn handle(&self, request: ApiRequest<'_>) -> ApiReply {
         let parts = request.parts;
         if self.settings.role == Role::Daemon && parts.uri.path() == TOKEN_CHECK_PATH {
-            return ApiReply::plain(self.answer_token_check(&request));
+            return ApiReply {
+                reply: self.answer_token_check(&request),
+                user: None,
+                delayed: false,
+            };
         }
         match route(&parts.method, parts.uri.path()) {
             Ok(Target::Index) => ApiReply::plain(index_page(&self.settings.node)),
@@ -201,7 +205,9 @@ impl ApiService {
             Decision::Refuse(error) => (render(format, Err(error)), false),
             // A relayed 401 already waited in pvedaemon.
             Decision::ToDaemon => {
-                let reply = self.forward_to_daemon(request, &credentials, &params).await;
+                let reply = self
+                    .forward_to_daemon(request, &credentials, &params, budget_of(authid.as_deref()))
+                    .await;
                 (reply, false)
             }
             Decision::ToNode(node) => {
@@ -266,6 +272,16 @@ fn unauthorized(failure: AuthFailure, client_ip: IpAddr) -> ApiReply {
         reply: generic_error(StatusCode::UNAUTHORIZED, failure.message()),
         user: None,
         delayed: true,
+    }
+}
+
+/// The forwarding budget of a call: anonymous ones (logins) wait apart, as pvedaemon may hold
+/// each for the 401 delay.
+fn budget_of(authid: Option<&str>) -> Budget {
+    if authid.is_some() {
+        Budget::Authenticated
+    } else {
+        Budget::Anonymous
     }
 }
 
@@ -367,6 +383,7 @@ impl ApiService {
         request: &ApiRequest<'_>,
         credentials: &Credentials,
         params: &Params,
+        budget: Budget,
     ) -> Reply {
         let Some(daemon) = &self.daemon else {
             return generic_error(StatusCode::INTERNAL_SERVER_ERROR, "proxy not allowed");
@@ -378,6 +395,7 @@ impl ApiService {
             credentials,
             params,
             request.compression,
+            budget,
         );
         daemon.send(forward).await
     }
@@ -414,6 +432,7 @@ fn forward_request(
     credentials: &Credentials,
     params: &Params,
     compression: bool,
+    budget: Budget,
 ) -> Forward {
     let mut headers = vec![(PVE_DISABLE_PROXY, HeaderValue::from_static("true"))];
     if let Ok(ip) = HeaderValue::from_str(&client_ip.to_string()) {
@@ -453,6 +472,7 @@ fn forward_request(
         target,
         headers,
         body,
+        budget,
     }
 }
 
@@ -573,6 +593,7 @@ impl ApiService {
             target: TOKEN_CHECK_PATH.to_owned(),
             headers: credentials.forward_header().into_iter().collect(),
             body: Bytes::new(),
+            budget: Budget::Anonymous,
         };
         let reply = daemon.send(forward).await;
         let answer = format!("{} {}", reply.status.as_u16(), reply.reason);
@@ -590,8 +611,9 @@ impl ApiService {
     }
 
     /// [`TOKEN_CHECK_PATH`]: 200 when the token checks out, 401 otherwise; loopback peers only.
-    /// The 401 waits like any other here: any local user can reach pvedaemon's port, and must
-    /// not guess secrets faster through this path than through the API.
+    /// The 401 does not wait here: pveproxy makes its client wait, and holding the answer would
+    /// hold one of pveproxy's connections to pvedaemon for the delay. A local user who asks
+    /// directly gains nothing: a secret is a random UUID (122 bits), beyond guessing.
     fn answer_token_check(&self, request: &ApiRequest<'_>) -> Reply {
         if !is_loopback(request.peer.ip()) {
             return generic_error(

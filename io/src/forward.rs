@@ -11,12 +11,11 @@
 //! These are AnyEvent::HTTP's codes, which Proxmox relays as status lines with no body.
 //!
 //! Driving it: one [`DaemonClient`] per server (single thread); [`DaemonClient::send`] per
-//! request. At most [`REQUESTS_MAX`] requests are in flight at once (further ones wait their
-//! turn, within [`SILENCE_MAX`]), each on its own connection; up to as many idle connections
-//! are kept for [`IDLE_KEEP`] and reused, so a steady load reuses its connections instead of
-//! opening new ones. A request that never went
-//! out on a reused connection the daemon had closed (and a GET that may have) is retried once
-//! on a fresh one.
+//! request. At most [`REQUESTS_MAX`] requests of each [`Budget`] are in flight at once
+//! (further ones wait their turn, within [`SILENCE_MAX`]), each on its own connection; up to
+//! as many idle connections are kept for [`IDLE_KEEP`] and reused, so a steady load reuses its
+//! connections instead of opening new ones. A request that never went out on a reused
+//! connection the daemon had closed (and a GET that may have) is retried once on a fresh one.
 
 use std::cell::RefCell;
 use std::net::SocketAddr;
@@ -38,8 +37,8 @@ use crate::net::Connector;
 
 /// AnyEvent::HTTP's timeout as Proxmox sets it: 30 s without progress in any phase.
 pub const SILENCE_MAX: Duration = Duration::from_secs(30);
-/// Requests in flight to the daemon at once, and idle connections kept for reuse: at most
-/// twice this many connections are open.
+/// Requests of each [`Budget`] in flight to the daemon at once, and idle connections kept for
+/// reuse: at most three times this many connections are open.
 pub const REQUESTS_MAX: usize = 64;
 /// How long an idle connection is kept: well below pvedaemon's 5 s keep-alive timeout, so a
 /// reused connection is practically never one the daemon is closing at that moment.
@@ -70,6 +69,18 @@ pub struct Forward {
     pub target: String,
     pub headers: Vec<(HeaderName, HeaderValue)>,
     pub body: Bytes,
+    pub budget: Budget,
+}
+
+/// Whose turn a forwarded request waits for. pvedaemon holds a failed login's reply for the
+/// 401 delay, so anonymous requests may sit in flight for seconds each: they get their own
+/// [`REQUESTS_MAX`], and a flood of them cannot hold up authenticated calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget {
+    /// A call by an authenticated user or token.
+    Authenticated,
+    /// A login, or a check of a token not yet confirmed.
+    Anonymous,
 }
 
 /// A pool of connections to one daemon.
@@ -77,8 +88,10 @@ pub struct Forward {
 pub struct DaemonClient {
     addr: SocketAddr,
     connector: Rc<dyn Connector>,
-    /// One permit per request in flight.
+    /// One permit per authenticated request in flight.
     turns: Semaphore,
+    /// One permit per anonymous request in flight.
+    anonymous_turns: Semaphore,
     idle: RefCell<Vec<(Connection, Instant)>>,
 }
 
@@ -134,6 +147,7 @@ impl DaemonClient {
             addr,
             connector,
             turns: Semaphore::new(REQUESTS_MAX),
+            anonymous_turns: Semaphore::new(REQUESTS_MAX),
             idle: RefCell::default(),
         }
     }
@@ -155,7 +169,11 @@ impl DaemonClient {
     }
 
     async fn try_send(&self, request: &Forward) -> Result<Reply, ForwardError> {
-        let _turn = tokio::time::timeout(SILENCE_MAX, self.turns.acquire())
+        let turns = match request.budget {
+            Budget::Authenticated => &self.turns,
+            Budget::Anonymous => &self.anonymous_turns,
+        };
+        let _turn = tokio::time::timeout(SILENCE_MAX, turns.acquire())
             .await
             .map_err(|_| ForwardError::Connect("Connection timed out".to_owned()))?
             .map_err(|_| ForwardError::Connect("the connection pool is closed".to_owned()))?;

@@ -33,7 +33,7 @@ use corral_io::api::{ApiReply, ApiRequest, ApiService, ApiSettings};
 use corral_io::authkey::{AUTHKEY_PRIVATE, AUTHKEY_PUBLIC, PRIVATE_MODE, SHARED_MODE, WWW_KEY};
 use corral_io::clock::WallClock;
 use corral_io::files::{MemFs, Root};
-use corral_io::forward::{DaemonClient, SILENCE_MAX};
+use corral_io::forward::{DaemonClient, REQUESTS_MAX, SILENCE_MAX};
 use corral_io::net::{Network, TokioNet};
 use corral_io::proxy::{ProxyServer, ProxySettings};
 use serde_json::Value;
@@ -408,6 +408,32 @@ fn a_wrong_token_secret_is_401() {
     assert_eq!(status(&reply), (401, "authentication failure"));
 }
 
+/// pveproxy's token check: answered at once, also when refused (pveproxy makes its client
+/// wait); only to loopback peers.
+#[test]
+fn pvedaemon_answers_token_checks_at_once_to_loopback_peers_only() {
+    let files = node_files();
+    let api = pvedaemon(&files);
+    let check = |peer: SocketAddr, secret: &str| {
+        let headers = [token_header(FULL_TOKEN, secret)];
+        run(answer(
+            &api,
+            peer,
+            "GET",
+            "/corral/token-check",
+            &headers,
+            "",
+        ))
+    };
+    let good = check(loopback_peer(), TOKEN_SECRET);
+    assert_eq!(good.reply.status.as_u16(), 200);
+    let bad = check(loopback_peer(), "guessed");
+    assert_eq!(status(&bad.reply), (401, "authentication failure"));
+    assert!(!bad.delayed);
+    let remote = check(remote_peer(), TOKEN_SECRET);
+    assert_eq!(remote.reply.status.as_u16(), 403);
+}
+
 #[test]
 fn a_token_cannot_log_in() {
     let files = node_files();
@@ -620,6 +646,8 @@ enum Script {
     /// Answer the first request on each connection with these bytes; then read requests
     /// and never answer (the connection stays open).
     AnswerOnceThenSilence(&'static [u8]),
+    /// These bytes, a POST's only after this long (as pvedaemon holds a failed login's 401).
+    SlowPosts(&'static [u8], Duration),
 }
 
 /// A fake daemon on a free loopback port answering with `script`; what it received goes to
@@ -640,7 +668,7 @@ async fn fake_daemon(script: Script) -> (SocketAddr, Rc<RefCell<Vec<Received>>>)
             tokio::task::spawn_local(async move {
                 let mut answered = 0;
                 while let Some(request) = read_request(&mut stream, connection).await {
-                    log.borrow_mut().push(request);
+                    log.borrow_mut().push(request.clone());
                     answered += 1;
                     match script {
                         Script::Answer(bytes) => {
@@ -655,6 +683,12 @@ async fn fake_daemon(script: Script) -> (SocketAddr, Rc<RefCell<Vec<Received>>>)
                         }
                         Script::AnswerOnceThenSilence(_) => {
                             std::future::pending::<()>().await;
+                        }
+                        Script::SlowPosts(bytes, delay) => {
+                            if request.request_line().starts_with("POST") {
+                                tokio::time::sleep(delay).await;
+                            }
+                            let _ = stream.write_all(bytes).await;
                         }
                     }
                 }
@@ -821,6 +855,41 @@ fn concurrent_forwards_reuse_their_connections() {
             "{} connections for two waves of {CLIENTS}",
             connections.len()
         );
+    });
+}
+
+/// Anonymous logins that pvedaemon holds for the 401 delay, more of them than may be in
+/// flight, do not hold up an authenticated call: each kind waits for its own turns.
+#[test]
+fn a_flood_of_failing_logins_does_not_hold_up_authenticated_calls() {
+    const HELD: Duration = Duration::from_secs(2);
+    let files = node_files();
+    run(async {
+        let (daemon, _) = fake_daemon(Script::SlowPosts(DAEMON_OK, HELD)).await;
+        let proxy = Rc::new(pveproxy(&files, daemon));
+        let mut logins = tokio::task::JoinSet::new();
+        for _ in 0..REQUESTS_MAX + 6 {
+            let proxy = Rc::clone(&proxy);
+            logins.spawn_local(async move {
+                let headers = [form_header()];
+                ask(
+                    &proxy,
+                    remote_peer(),
+                    "POST",
+                    LOGIN,
+                    &headers,
+                    &wrong_login_body(),
+                )
+                .await
+            });
+        }
+        // Let the logins take every turn there is for them.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let asked = tokio::time::Instant::now();
+        assert_eq!(forwarded_time(&proxy).await.status.as_u16(), 200);
+        let took = asked.elapsed();
+        assert!(took < HELD / 2, "the authenticated call waited {took:?}");
+        logins.abort_all();
     });
 }
 
