@@ -282,6 +282,11 @@ fn share_if(shared: bool, file: &File) -> Result<(), (&'static str, io::Error)> 
         return Ok(());
     }
     let Some(gid) = group_id(SHARED_GROUP).map_err(|e| (ACTION, e))? else {
+        // Root writes a file pveproxy must read, and there is no www-data to give it to.
+        tracing::warn!(
+            "no group {SHARED_GROUP} in {GROUP_FILE}: a shared file stays in root's group, \
+             which pveproxy cannot read unless it runs as root"
+        );
         return Ok(());
     };
     // pmxcfs shows every file as root:www-data already; nothing to change there.
