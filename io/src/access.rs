@@ -475,7 +475,6 @@ impl AccessFiles {
 mod tests {
     use std::collections::BTreeMap;
     use std::path::{Path, PathBuf};
-    use std::sync::atomic::{AtomicI64, Ordering};
     use std::sync::{Arc, Mutex};
 
     use corral_core::access::Userid;
@@ -484,25 +483,12 @@ mod tests {
 
     use super::*;
     use crate::authkey::{AUTHKEY_PUBLIC, AUTHKEY_PUBLIC_OLD};
-    use crate::clock::WallClock;
+    use crate::clock::{ManualClock, WallClock};
     use crate::files::{Access, MemFs, ReadError, WriteError};
 
     /// 2026-11-24T00:00:00Z.
     const START: i64 = 1_795_478_400;
     const HOUR: Duration = Duration::from_secs(3600);
-
-    #[derive(Debug)]
-    struct HandClock(AtomicI64);
-
-    impl WallClock for HandClock {
-        fn now(&self) -> UnixTime {
-            UnixTime(self.0.load(Ordering::Relaxed))
-        }
-
-        fn utc_offset_secs(&self, _at: UnixTime) -> i32 {
-            0
-        }
-    }
 
     /// A MemFs that counts what is done to each file, and can make one file unreadable.
     #[derive(Debug)]
@@ -584,14 +570,14 @@ mod tests {
     }
 
     struct Node {
-        clock: Arc<HandClock>,
+        clock: Arc<ManualClock>,
         fs: MemFs,
     }
 
     impl Node {
         /// A node whose ticket keys pvedaemon made at START.
         fn with_keys() -> Node {
-            let clock = Arc::new(HandClock(AtomicI64::new(START)));
+            let clock = Arc::new(ManualClock::new(UnixTime(START)));
             let fs = MemFs::new(clock.clone());
             authkey::ensure_keys(&fs, &Root::default()).expect("keys");
             Node { clock, fs }
@@ -602,7 +588,7 @@ mod tests {
         }
 
         fn advance(&self, secs: i64) {
-            self.clock.0.fetch_add(secs, Ordering::Relaxed);
+            self.clock.advance(secs);
         }
 
         /// The files as one daemon sees them, cached for an hour (so only what this module

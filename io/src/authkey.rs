@@ -417,41 +417,26 @@ fn key_error(path: &Path, cause: KeyError) -> AuthKeyError {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
-    use std::sync::atomic::{AtomicI64, Ordering};
 
     use corral_core::auth::ticket::Verified;
     use corral_core::auth::{AUTHKEY_LIFETIME, TICKET_LIFETIME};
 
     use super::*;
-    use crate::clock::WallClock;
+    use crate::clock::{ManualClock, WallClock};
     use crate::files::{MemFiles, MemFs};
 
     /// 2026-11-24T00:00:00Z.
     const START: i64 = 1_795_478_400;
 
-    /// The simulated time: the clock MemFs stamps writes with, moved by the test.
-    #[derive(Debug)]
-    struct HandClock(AtomicI64);
-
-    impl WallClock for HandClock {
-        fn now(&self) -> UnixTime {
-            UnixTime(self.0.load(Ordering::Relaxed))
-        }
-
-        fn utc_offset_secs(&self, _at: UnixTime) -> i32 {
-            0
-        }
-    }
-
     struct Node {
-        clock: Arc<HandClock>,
+        clock: Arc<ManualClock>,
         fs: MemFs,
         root: Root,
     }
 
     impl Node {
         fn new() -> Node {
-            let clock = Arc::new(HandClock(AtomicI64::new(START)));
+            let clock = Arc::new(ManualClock::new(UnixTime(START)));
             Node {
                 fs: MemFs::new(clock.clone()),
                 clock,
@@ -464,7 +449,7 @@ mod tests {
         }
 
         fn advance(&self, secs: i64) {
-            self.clock.0.fetch_add(secs, Ordering::Relaxed);
+            self.clock.advance(secs);
         }
 
         fn file(&self, path: &str) -> crate::files::MemFile {

@@ -6,6 +6,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use corral_core::time::UnixTime;
 
@@ -40,6 +41,48 @@ impl WallClock for SystemClock {
             }
             chrono::LocalResult::None => 0,
         }
+    }
+}
+
+/// A wall clock that moves only when told to, at a fixed offset from UTC: for tests and for
+/// anything that needs the same dates on every run.
+#[derive(Debug, Default)]
+pub struct ManualClock {
+    now: AtomicI64,
+    utc_offset_secs: i32,
+}
+
+impl ManualClock {
+    /// A clock showing `now`, in UTC.
+    pub fn new(now: UnixTime) -> Self {
+        ManualClock {
+            now: AtomicI64::new(now.0),
+            utc_offset_secs: 0,
+        }
+    }
+
+    /// The same clock in a time zone `secs` east of UTC (access-log dates show it).
+    pub fn with_utc_offset(mut self, secs: i32) -> Self {
+        self.utc_offset_secs = secs;
+        self
+    }
+
+    pub fn set(&self, now: UnixTime) {
+        self.now.store(now.0, Ordering::Relaxed);
+    }
+
+    pub fn advance(&self, secs: i64) {
+        self.now.fetch_add(secs, Ordering::Relaxed);
+    }
+}
+
+impl WallClock for ManualClock {
+    fn now(&self) -> UnixTime {
+        UnixTime(self.now.load(Ordering::Relaxed))
+    }
+
+    fn utc_offset_secs(&self, _at: UnixTime) -> i32 {
+        self.utc_offset_secs
     }
 }
 

@@ -745,6 +745,7 @@ impl Files for MemFs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::ManualClock;
 
     #[test]
     fn absolute_paths_resolve_under_the_root() {
@@ -1038,31 +1039,16 @@ mod tests {
         assert!(files.remove_file(path).is_err());
     }
 
-    /// A clock the test moves by hand.
-    #[derive(Debug, Default)]
-    struct HandClock(std::sync::atomic::AtomicI64);
-
-    impl WallClock for HandClock {
-        fn now(&self) -> UnixTime {
-            UnixTime(self.0.load(Ordering::Relaxed))
-        }
-
-        fn utc_offset_secs(&self, _at: UnixTime) -> i32 {
-            0
-        }
-    }
-
     #[test]
     fn mem_fs_clones_share_files_stamped_with_the_clock() {
-        let clock = Arc::new(HandClock::default());
-        clock.0.store(1000, Ordering::Relaxed);
+        let clock = Arc::new(ManualClock::new(UnixTime(1000)));
         let node1 = MemFs::new(clock.clone());
         let node2 = node1.clone();
         let path = Path::new("/etc/pve/authkey.pub");
         node1
             .write_atomic(path, b"key", Access::Shared)
             .expect("write");
-        clock.0.store(2000, Ordering::Relaxed);
+        clock.set(UnixTime(2000));
         assert_eq!(node2.read(path, 16).expect("read"), Some(b"key".to_vec()));
         assert_eq!(node2.modified(path).expect("stat"), Some(UnixTime(1000)));
         assert_eq!(

@@ -222,7 +222,7 @@ impl ApiService {
 mod tests {
     use std::rc::Rc;
     use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+    use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::{Duration, Instant};
 
     use corral_core::api::Role;
@@ -234,32 +234,19 @@ mod tests {
     use crate::access::{AccessFiles, DOMAINS_CFG, SHADOW_CFG, USER_CFG};
     use crate::api::ApiSettings;
     use crate::authkey::{self, AUTHKEY_PUBLIC_OLD};
-    use crate::clock::WallClock;
+    use crate::clock::{ManualClock, WallClock};
     use crate::files::{Files, MemFs, Root};
 
     /// 2026-11-24T00:00:00Z.
     const START: i64 = 1_795_478_400;
     const PASSWORD: &str = "correct horse battery";
 
-    #[derive(Debug)]
-    struct HandClock(AtomicI64);
-
-    impl WallClock for HandClock {
-        fn now(&self) -> UnixTime {
-            UnixTime(self.0.load(Ordering::Relaxed))
-        }
-
-        fn utc_offset_secs(&self, _at: UnixTime) -> i32 {
-            0
-        }
-    }
-
-    fn pvedaemon(files: &MemFs, clock: Arc<HandClock>) -> ApiService {
+    fn pvedaemon(files: &MemFs, clock: Arc<ManualClock>) -> ApiService {
         pvedaemon_with_ttl(files, clock, crate::access::CACHE_TTL)
     }
 
     /// pvedaemon re-reading its files at most every `ttl`.
-    fn pvedaemon_with_ttl(files: &MemFs, clock: Arc<HandClock>, ttl: Duration) -> ApiService {
+    fn pvedaemon_with_ttl(files: &MemFs, clock: Arc<ManualClock>, ttl: Duration) -> ApiService {
         let settings = ApiSettings {
             role: Role::Daemon,
             node: "pve1".to_owned(),
@@ -288,7 +275,7 @@ mod tests {
     /// and signs; meanwhile another task on pvedaemon's only thread keeps running.
     #[test]
     fn a_login_does_not_stall_other_requests_on_the_daemons_thread() {
-        let clock = Arc::new(HandClock(AtomicI64::new(START)));
+        let clock = Arc::new(ManualClock::new(UnixTime(START)));
         let files = MemFs::new(clock.clone());
         authkey::ensure_keys(&files, &Root::default()).expect("keys");
         files.insert(USER_CFG, "user:alice@pve:1:0:::\n", 0o640);
@@ -296,7 +283,7 @@ mod tests {
         let hash =
             corral_core::password::crypt(PASSWORD, "$5$rounds=40000$saltsalt$").expect("hash");
         files.insert(SHADOW_CFG, format!("alice@pve:{hash}:\n"), 0o600);
-        clock.0.fetch_add(AUTHKEY_LIFETIME, Ordering::Relaxed);
+        clock.advance(AUTHKEY_LIFETIME);
         let api = pvedaemon(&files, clock.clone());
 
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -342,7 +329,7 @@ mod tests {
 
     #[test]
     fn a_wrong_password_is_checked_off_the_loop_and_refused() {
-        let clock = Arc::new(HandClock(AtomicI64::new(START)));
+        let clock = Arc::new(ManualClock::new(UnixTime(START)));
         let files = MemFs::new(clock.clone());
         authkey::ensure_keys(&files, &Root::default()).expect("keys");
         files.insert(USER_CFG, "user:alice@pve:1:0:::\n", 0o640);
@@ -367,7 +354,7 @@ mod tests {
     /// requirement: no password login, rather than the default realms.
     #[test]
     fn an_unreadable_domains_cfg_refuses_password_logins() {
-        let clock = Arc::new(HandClock(AtomicI64::new(START)));
+        let clock = Arc::new(ManualClock::new(UnixTime(START)));
         let files = MemFs::new(clock.clone());
         authkey::ensure_keys(&files, &Root::default()).expect("keys");
         files.insert(USER_CFG, "user:alice@pve:1:0:::\n", 0o640);
@@ -407,7 +394,7 @@ mod tests {
     /// its login caused is accepted, however long the keys are cached.
     #[test]
     fn a_ticket_from_the_login_that_rotated_renews_at_once() {
-        let clock = Arc::new(HandClock(AtomicI64::new(START)));
+        let clock = Arc::new(ManualClock::new(UnixTime(START)));
         let files = MemFs::new(clock.clone());
         authkey::ensure_keys(&files, &Root::default()).expect("keys");
         files.insert(USER_CFG, "user:alice@pve:1:0:::\n", 0o640);
@@ -420,7 +407,7 @@ mod tests {
             .expect("runtime");
         // Keys cached before the rotation is due.
         api.access().public_keys().expect("keys");
-        clock.0.fetch_add(AUTHKEY_LIFETIME, Ordering::Relaxed);
+        clock.advance(AUTHKEY_LIFETIME);
         let reply = runtime
             .block_on(api.login(request(PASSWORD)))
             .expect("login");

@@ -31,7 +31,7 @@ use corral_io::access::AccessFiles;
 use corral_io::access_log::MemoryLog;
 use corral_io::api::{ApiService, ApiSettings, UNAUTHORIZED_DELAY};
 use corral_io::authkey;
-use corral_io::clock::WallClock;
+use corral_io::clock::{ManualClock, WallClock};
 use corral_io::files::{MemFiles, MemFs, Root};
 use corral_io::net::{Network, TokioNet};
 use corral_io::proxy::{ProxyHandle, ProxyServer, ProxySettings};
@@ -81,21 +81,8 @@ fn run<F: Future>(test: F) -> F::Output {
 }
 
 /// Always [`NOW`], one hour east of UTC.
-#[derive(Debug)]
-struct FixedClock;
-
-impl WallClock for FixedClock {
-    fn now(&self) -> UnixTime {
-        UnixTime(NOW)
-    }
-
-    fn utc_offset_secs(&self, _at: UnixTime) -> i32 {
-        3600
-    }
-}
-
 fn clock() -> Arc<dyn WallClock> {
-    Arc::new(FixedClock)
+    Arc::new(ManualClock::new(UnixTime(NOW)).with_utc_offset(3600))
 }
 
 /// What pvedaemon creates at start (the ticket key pair and `pve-www.key`), with a ticket and a

@@ -31,7 +31,7 @@ use corral_io::access::{AccessFiles, SHADOW_CFG, TOKEN_CFG, USER_CFG};
 use corral_io::access_log::NullLog;
 use corral_io::api::{ApiReply, ApiRequest, ApiService, ApiSettings};
 use corral_io::authkey::{AUTHKEY_PRIVATE, AUTHKEY_PUBLIC, PRIVATE_MODE, SHARED_MODE, WWW_KEY};
-use corral_io::clock::WallClock;
+use corral_io::clock::{ManualClock, WallClock};
 use corral_io::files::{MemFs, Root};
 use corral_io::forward::{DaemonClient, REQUESTS_MAX, SILENCE_MAX};
 use corral_io::net::{Network, TokioNet};
@@ -70,21 +70,9 @@ const TOKEN_SECRET: &str = "5a9e2e4c-33c1-4d5e-9f2a-0e6b7c8d9f10";
 // ---------------------------------------------------------------------------------------------
 // The node's files and the two services
 
-#[derive(Debug)]
-struct FixedClock;
-
-impl WallClock for FixedClock {
-    fn now(&self) -> UnixTime {
-        NOW
-    }
-
-    fn utc_offset_secs(&self, _at: UnixTime) -> i32 {
-        0
-    }
-}
-
+/// Always [`NOW`], in UTC.
 fn clock() -> Arc<dyn WallClock> {
-    Arc::new(FixedClock)
+    Arc::new(ManualClock::new(NOW))
 }
 
 /// `/etc/pve` as pvedaemon leaves it: keys, users, tokens, alice's password.

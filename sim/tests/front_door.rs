@@ -19,7 +19,7 @@ use corral_io::access::AccessFiles;
 use corral_io::access_log::MemoryLog;
 use corral_io::api::{ApiService, ApiSettings, UNAUTHORIZED_DELAY};
 use corral_io::authkey;
-use corral_io::clock::{RustlsTime, WallClock};
+use corral_io::clock::{ManualClock, RustlsTime, WallClock};
 use corral_io::files::{MemFiles, MemFs, Root};
 use corral_io::net::Network;
 use corral_io::proxy::ProxyServer;
@@ -62,18 +62,9 @@ fn version() -> VersionInfo {
     }
 }
 
-/// The clock outside the simulation: the simulation's first instant.
-#[derive(Debug)]
-struct EpochClock;
-
-impl WallClock for EpochClock {
-    fn now(&self) -> UnixTime {
-        UnixTime(i64::try_from(EPOCH_SECS).expect("fits"))
-    }
-
-    fn utc_offset_secs(&self, _at: UnixTime) -> i32 {
-        0
-    }
+/// The simulation's first instant, as a clock outside the simulation shows it.
+fn epoch() -> UnixTime {
+    UnixTime(i64::try_from(EPOCH_SECS).expect("fits"))
 }
 
 /// The key files pvedaemon makes (ticket key pair, `pve-www.key`) and a ticket for root@pam
@@ -87,14 +78,14 @@ struct Keys {
 fn keys() -> &'static Keys {
     static KEYS: OnceLock<Keys> = OnceLock::new();
     KEYS.get_or_init(|| {
-        let fs = MemFs::new(Arc::new(EpochClock));
+        let fs = MemFs::new(Arc::new(ManualClock::new(epoch())));
         let root = Root::default();
         authkey::ensure_keys(&fs, &root).expect("the key files are made");
         let ticket = authkey::issue_ticket(
             &fs,
             &root,
             "root@pam",
-            EpochClock.now(),
+            epoch(),
             Quorum::Quorate,
             SignDigest::Sha256,
         )

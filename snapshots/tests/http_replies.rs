@@ -37,7 +37,7 @@ use corral_io::api::{ApiRequest, ApiService, ApiSettings, UNAUTHORIZED_DELAY};
 use corral_io::authkey::{
     AUTHKEY_PRIVATE, AUTHKEY_PUBLIC, PRIVATE_MODE, SHARED_MODE, WWW_KEY as WWW_KEY_PATH,
 };
-use corral_io::clock::WallClock;
+use corral_io::clock::{ManualClock, WallClock};
 use corral_io::files::{MemFs, Root};
 
 /// 2026-11-24 21:30:00 UTC.
@@ -182,24 +182,10 @@ fn serve(method: &str, target: &str, headers: &[(&str, &str)], version: Version)
     runtime.block_on(api_service().handle(request)).reply
 }
 
-/// Always [`NOW`], in UTC.
-#[derive(Debug)]
-struct FixedClock;
-
-impl WallClock for FixedClock {
-    fn now(&self) -> UnixTime {
-        NOW
-    }
-
-    fn utc_offset_secs(&self, _at: UnixTime) -> i32 {
-        0
-    }
-}
-
 /// pveproxy's API (no pvedaemon) for node `pve1`, with the test keys as the node's key files
 /// and no `user.cfg` (only root@pam exists).
 fn api_service() -> ApiService {
-    let clock: Arc<dyn WallClock> = Arc::new(FixedClock);
+    let clock: Arc<dyn WallClock> = Arc::new(ManualClock::new(NOW));
     let files = MemFs::new(Arc::clone(&clock));
     files.insert(Path::new(AUTHKEY_PRIVATE), AUTHKEY, PRIVATE_MODE);
     files.insert(Path::new(AUTHKEY_PUBLIC), AUTHKEY_PUB, SHARED_MODE);
