@@ -485,6 +485,7 @@ mod tests {
     use crate::authkey::{AUTHKEY_PUBLIC, AUTHKEY_PUBLIC_OLD};
     use crate::clock::{ManualClock, WallClock};
     use crate::files::{Access, MemFs, ReadError, WriteError};
+    use crate::testing::logged;
 
     /// 2026-11-24T00:00:00Z.
     const START: i64 = 1_795_478_400;
@@ -619,33 +620,6 @@ mod tests {
             .build()
             .expect("runtime")
             .block_on(future)
-    }
-
-    /// What is logged (tracing's output) while `work` runs on this thread.
-    fn logged<T>(work: impl FnOnce() -> T) -> (T, String) {
-        #[derive(Clone, Default)]
-        struct Captured(Arc<Mutex<Vec<u8>>>);
-        impl std::io::Write for Captured {
-            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-                self.0
-                    .lock()
-                    .expect("not poisoned")
-                    .extend_from_slice(bytes);
-                Ok(bytes.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let captured = Captured::default();
-        let writer = captured.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .finish();
-        let result = tracing::subscriber::with_default(subscriber, work);
-        let text = String::from_utf8_lossy(&captured.0.lock().expect("not poisoned")).into_owned();
-        (result, text)
     }
 
     fn userid(text: &str) -> Userid {

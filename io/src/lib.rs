@@ -19,5 +19,7 @@ pub mod pam;
 pub mod password;
 pub mod proxy;
 pub mod proxy_settings;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod tls;
 pub mod token_secret;

@@ -11,10 +11,9 @@
 //! The ticket keys are core's test keys (`core/src/auth/testdata`), so no RSA key is generated.
 
 use std::cell::RefCell;
-use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::rc::Rc;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -36,6 +35,7 @@ use corral_io::files::{MemFs, Root};
 use corral_io::forward::{DaemonClient, REQUESTS_MAX, SILENCE_MAX};
 use corral_io::net::{Network, TokioNet};
 use corral_io::proxy::{ProxyServer, ProxySettings};
+use corral_io::testing::logged;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -217,33 +217,6 @@ fn header<'a>(reply: &'a Reply, name: &str) -> Option<&'a str> {
         .iter()
         .find(|(n, _)| n.as_str() == name)
         .and_then(|(_, v)| v.to_str().ok())
-}
-
-/// What the daemons log (tracing's output) while `work` runs on this thread.
-fn logged<T>(work: impl FnOnce() -> T) -> (T, String) {
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-    impl Write for Captured {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0
-                .lock()
-                .expect("not poisoned")
-                .extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let result = tracing::subscriber::with_default(subscriber, work);
-    let text = String::from_utf8_lossy(&captured.0.lock().expect("not poisoned")).into_owned();
-    (result, text)
 }
 
 const LOGIN: &str = "/api2/json/access/ticket";

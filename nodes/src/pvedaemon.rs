@@ -227,6 +227,8 @@ mod tests {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     use std::path::PathBuf;
 
+    use corral_io::testing::logged;
+
     use super::*;
 
     /// A fresh node root, removed on drop.
@@ -252,33 +254,6 @@ mod tests {
         }
     }
 
-    /// What is logged while `work` runs on this thread.
-    fn logged(work: impl FnOnce()) -> String {
-        #[derive(Clone, Default)]
-        struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-        impl Write for Captured {
-            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-                if let Ok(mut captured) = self.0.lock() {
-                    captured.extend_from_slice(bytes);
-                }
-                Ok(bytes.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let captured = Captured::default();
-        let writer = captured.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .without_time()
-            .finish();
-        tracing::subscriber::with_default(subscriber, work);
-        let bytes = captured.0.lock().map(|b| b.clone()).unwrap_or_default();
-        String::from_utf8_lossy(&bytes).into_owned()
-    }
-
     fn mode_of(path: &std::path::Path) -> u32 {
         fs::metadata(path).expect("metadata").mode() & 0o7777
     }
@@ -287,7 +262,7 @@ mod tests {
     fn an_open_priv_dir_is_closed_at_start() {
         let root = TempRoot::new("open");
         fs::set_permissions(root.priv_dir(), fs::Permissions::from_mode(0o755)).expect("chmod");
-        let log = logged(|| secure_priv_dir(&Root::new(&root.0)).expect("ours"));
+        let (_, log) = logged(|| secure_priv_dir(&Root::new(&root.0)).expect("ours"));
         assert_eq!(mode_of(&root.priv_dir()), 0o700);
         assert!(
             log.starts_with(" WARN")
