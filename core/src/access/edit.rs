@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use super::ids::{IdError, Tokenid, Userid, verify_group_name, verify_role_name};
 use super::path::{AclPath, PathError};
 use super::privs::{PrivSet, is_builtin_role};
-use super::user_cfg::{Group, Token, User, UserConfig};
+use super::user_cfg::{AclMember, Group, Token, User, UserConfig};
 
 /// Why a change to `user.cfg` was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -74,32 +74,6 @@ impl Default for NewUser {
             email: None,
             comment: None,
             groups: Vec::new(),
-        }
-    }
-}
-
-/// Who an ACL entry is for: `user@realm`, `@group` or `user@realm!token`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum AclMember {
-    User(Userid),
-    Group(String),
-    Token(Tokenid),
-}
-
-impl AclMember {
-    /// Reads the forms of an `acl:` line: `@name` is a group, else a user id, else a token id.
-    pub fn parse(text: &str) -> Result<AclMember, IdError> {
-        if let Some(group) = text.strip_prefix('@')
-            && verify_group_name(group).is_ok()
-        {
-            return Ok(AclMember::Group(group.to_owned()));
-        }
-        match Userid::parse(text) {
-            Ok(user) => Ok(AclMember::User(user)),
-            Err(error) if text.contains('!') => Tokenid::parse(text)
-                .map(AclMember::Token)
-                .map_err(|_| error),
-            Err(error) => Err(error),
         }
     }
 }
@@ -217,14 +191,7 @@ impl UserConfig {
         let path = self.check_acl_change(path, members, roles)?;
         let node = self.acl.entry(path.as_str().to_owned()).or_default();
         for member in members {
-            let flags = match member {
-                AclMember::User(user) => node.users.entry(user.clone()).or_default(),
-                AclMember::Group(group) => node.groups.entry(group.clone()).or_default(),
-                AclMember::Token(token) => node.tokens.entry(token.clone()).or_default(),
-            };
-            for role in roles {
-                flags.insert((*role).to_owned(), propagate);
-            }
+            node.grant(member, roles.iter().copied(), propagate);
         }
         Ok(())
     }

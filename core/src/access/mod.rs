@@ -51,7 +51,7 @@ mod tfa;
 mod user_cfg;
 
 pub use domains::{Domains, Realm, RealmTfa};
-pub use edit::{AclMember, EditError, NewUser};
+pub use edit::{EditError, NewUser};
 pub use eval::{AccessError, Privileges};
 pub use ids::{
     Authid, IdError, POOL_DEPTH_MAX, Tokenid, USERID_LEN_MAX, Userid, is_valid_realm,
@@ -65,7 +65,9 @@ pub use privs::{
 pub use secrets::{BadHash, Shadow, TokenSecrets};
 pub use text::{decode_text, encode_text, split_list};
 pub use tfa::{TfaConfig, TfaError};
-pub use user_cfg::{AclNode, Group, LineWarning, Parsed, Pool, RoleFlags, Token, User, UserConfig};
+pub use user_cfg::{
+    AclMember, AclNode, Group, LineWarning, Parsed, Pool, RoleFlags, Token, User, UserConfig,
+};
 
 #[cfg(test)]
 mod tests;

@@ -10,7 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use super::ids::{
-    Tokenid, Userid, is_valid_storage_id, verify_group_name, verify_pool_name, verify_role_name,
+    IdError, Tokenid, Userid, is_valid_storage_id, verify_group_name, verify_pool_name,
+    verify_role_name,
 };
 use super::path::{check_path, normalize_path};
 use super::privs::{PrivSet, builtin_role, is_builtin_role};
@@ -124,6 +125,50 @@ pub struct AclNode {
 impl AclNode {
     pub fn is_empty(&self) -> bool {
         self.users.is_empty() && self.groups.is_empty() && self.tokens.is_empty()
+    }
+
+    /// Gives `member` each of `roles` on this path with the `propagate` flag (a role it
+    /// already has takes the new flag).
+    pub(crate) fn grant<'r>(
+        &mut self,
+        member: &AclMember,
+        roles: impl IntoIterator<Item = &'r str>,
+        propagate: bool,
+    ) {
+        let flags = match member {
+            AclMember::User(user) => self.users.entry(user.clone()).or_default(),
+            AclMember::Group(group) => self.groups.entry(group.clone()).or_default(),
+            AclMember::Token(token) => self.tokens.entry(token.clone()).or_default(),
+        };
+        for role in roles {
+            flags.insert(role.to_owned(), propagate);
+        }
+    }
+}
+
+/// Who an ACL entry is for: `user@realm`, `@group` or `user@realm!token`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AclMember {
+    User(Userid),
+    Group(String),
+    Token(Tokenid),
+}
+
+impl AclMember {
+    /// Reads the forms of an `acl:` line: `@name` is a group, else a user id, else a token id.
+    pub fn parse(text: &str) -> Result<AclMember, IdError> {
+        if let Some(group) = text.strip_prefix('@')
+            && verify_group_name(group).is_ok()
+        {
+            return Ok(AclMember::Group(group.to_owned()));
+        }
+        match Userid::parse(text) {
+            Ok(user) => Ok(AclMember::User(user)),
+            Err(error) if text.contains('!') => Tokenid::parse(text)
+                .map(AclMember::Token)
+                .map_err(|_| error),
+            Err(error) => Err(error),
+        }
     }
 }
 
@@ -425,13 +470,6 @@ fn looks_like_tfa_keys(keys: &str) -> bool {
 /// Difference: a comment or name of `0` is kept; Proxmox drops it, as `0` is false in Perl.
 fn text_field(field: &str) -> Option<String> {
     (!field.is_empty()).then(|| decode_text(field))
-}
-
-/// One member of an `acl:` line.
-enum Member {
-    User(Userid),
-    Group(String),
-    Token(Tokenid),
 }
 
 #[derive(Default)]
@@ -763,15 +801,8 @@ impl Parser {
             return;
         }
         let node = self.config.acl.entry(path).or_default();
-        for member in members {
-            let flags = match member {
-                Member::User(userid) => node.users.entry(userid).or_default(),
-                Member::Group(group) => node.groups.entry(group).or_default(),
-                Member::Token(token) => node.tokens.entry(token).or_default(),
-            };
-            for role in &roles {
-                flags.insert(role.clone(), propagate);
-            }
+        for member in &members {
+            node.grant(member, roles.iter().map(String::as_str), propagate);
         }
     }
 
@@ -792,49 +823,45 @@ impl Parser {
         valid
     }
 
-    fn acl_members(&mut self, path: &str, members: &str) -> Vec<Member> {
+    fn acl_members(&mut self, path: &str, members: &str) -> Vec<AclMember> {
         let mut valid = Vec::new();
-        for member in split_list(members) {
-            if let Some(group) = member
-                .strip_prefix('@')
-                .filter(|group| verify_group_name(group).is_ok())
-            {
-                if !self.config.groups.contains_key(group) {
+        for text in split_list(members) {
+            let Ok(member) = AclMember::parse(text) else {
+                self.warn(format!(
+                    "ACL on '{path}': ignoring '{text}': not a user id, '@group' or token id"
+                ));
+                continue;
+            };
+            match &member {
+                AclMember::Group(group) if !self.config.groups.contains_key(group) => {
                     self.warn(format!(
                         "ACL on '{path}': group '{group}' does not exist (entry kept, as \
                          Proxmox VE does)"
                     ));
                 }
-                valid.push(Member::Group(group.to_owned()));
-            } else if let Ok(userid) = Userid::parse(member) {
-                if userid.is_root() {
+                AclMember::User(userid) if userid.is_root() => {
                     self.warn(format!(
                         "ACL on '{path}': ignoring entry for root@pam: root@pam always has \
                          every privilege (Proxmox VE never saves such entries)"
                     ));
                     continue;
                 }
-                if !self.config.users.contains_key(&userid) {
+                AclMember::User(userid) if !self.config.users.contains_key(userid) => {
                     self.warn(format!(
-                        "ACL on '{path}': user '{member}' does not exist (entry kept, as \
+                        "ACL on '{path}': user '{text}' does not exist (entry kept, as \
                          Proxmox VE does)"
                     ));
                 }
-                valid.push(Member::User(userid));
-            } else if let Ok(token) = Tokenid::parse(member) {
-                if self.config.token(&token).is_some() {
-                    valid.push(Member::Token(token));
-                } else {
+                AclMember::Token(token) if self.config.token(token).is_none() => {
                     self.warn(format!(
-                        "ACL on '{path}': ignoring token '{member}': no such token (a token \
+                        "ACL on '{path}': ignoring token '{text}': no such token (a token \
                          must be defined before the ACL lines that use it)"
                     ));
+                    continue;
                 }
-            } else {
-                self.warn(format!(
-                    "ACL on '{path}': ignoring '{member}': not a user id, '@group' or token id"
-                ));
+                _ => {}
             }
+            valid.push(member);
         }
         valid
     }
