@@ -24,6 +24,7 @@ pub mod acl;
 pub mod api;
 pub mod auth;
 pub mod config;
+mod constant_time;
 mod escape;
 pub mod http;
 pub mod password;

@@ -29,6 +29,8 @@
 
 use std::fmt;
 
+use crate::constant_time;
+
 /// The 64 characters of crypt's base-64 alphabet, in value order (`.` is 0, `z` is 63).
 pub const CRYPT_ALPHABET: &[u8; 64] =
     b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -193,7 +195,7 @@ pub fn verify(password: &str, stored_hash: &str) -> Result<(), PasswordError> {
             return Err(PasswordError::InvalidCredentials);
         }
     };
-    if constant_time_eq(computed.as_bytes(), stored_hash.as_bytes()) {
+    if constant_time::eq(computed.as_bytes(), stored_hash.as_bytes()) {
         Ok(())
     } else {
         Err(PasswordError::InvalidCredentials)
@@ -388,12 +390,6 @@ fn c_password(password: &str) -> Result<&[u8], PasswordTooLong> {
         return Err(PasswordTooLong { len: end });
     }
     Ok(&bytes[..end])
-}
-
-/// Equality whose time does not depend on where the inputs differ (OpenSSL's `CRYPTO_memcmp`).
-/// The lengths are compared first: a hash's length reveals nothing secret.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && openssl::memcmp::eq(a, b)
 }
 
 /// Byte triples `(b2, b1, b0)` of the SHA-256 crypt digest in output order (glibc's

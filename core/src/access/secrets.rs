@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use super::ids::{Tokenid, Userid};
 use super::user_cfg::{LineWarning, Parsed};
+use crate::constant_time;
 
 /// `/etc/pve/priv/token.cfg`: the secret of every API token, in file order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -41,7 +42,7 @@ impl TokenSecrets {
             .iter()
             .filter(|(line_id, _)| *line_id == id)
             .fold(false, |found, (_, stored)| {
-                found | constant_time_eq(stored.as_bytes(), secret.as_bytes())
+                found | constant_time::eq(stored.as_bytes(), secret.as_bytes())
             })
     }
 
@@ -67,16 +68,6 @@ impl TokenSecrets {
             .map(|(id, secret)| format!("{id} {secret}\n"))
             .collect()
     }
-}
-
-/// Compares two byte strings without an early exit on the first difference. The length is not
-/// hidden (secrets are UUIDs of fixed length).
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let difference = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    std::hint::black_box(difference) == 0
 }
 
 /// `/etc/pve/priv/shadow.cfg`: user id → crypt hash of the `pve` realm's users.
@@ -233,13 +224,5 @@ mod tests {
         assert_eq!(Shadow::parse(Some(&shadow.render())).config, shadow);
         assert!(shadow.remove(&bob));
         assert_eq!(shadow.hash(&bob), None);
-    }
-
-    #[test]
-    fn constant_time_eq_compares_whole_strings() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"ab"));
-        assert!(constant_time_eq(b"", b""));
     }
 }

@@ -15,6 +15,7 @@ use openssl::pkey::PKey;
 use openssl::sign::Signer;
 
 use crate::auth::keyage::AgeRange;
+use crate::constant_time;
 use crate::time::UnixTime;
 
 /// What Proxmox answers (with 401) when the token does not check out.
@@ -80,10 +81,7 @@ impl CsrfSecret {
         let (time_text, signature) = split_token(token).ok_or(CsrfError::Malformed)?;
         let time = u32::from_str_radix(time_text, 16).map_err(|_| CsrfError::Malformed)?;
         let expected = self.signature(time_text, userid)?;
-        // Equal length first: the comparison itself is constant-time.
-        let matches = expected.len() == signature.len()
-            && openssl::memcmp::eq(expected.as_bytes(), signature.as_bytes());
-        if !matches {
+        if !constant_time::eq(expected.as_bytes(), signature.as_bytes()) {
             return Err(CsrfError::BadSignature);
         }
         let age = now.0.saturating_sub(i64::from(time));
