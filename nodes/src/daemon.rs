@@ -94,12 +94,38 @@ pub(crate) fn version() -> VersionInfo {
 /// `pveproxy start`: serves until SIGTERM. Returns once stopped.
 pub fn start(args: &DaemonArgs) -> Result<()> {
     check_node_name(&args.node)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    run_local(
+        &mut tokio::runtime::Builder::new_current_thread(),
+        serve(args),
+    )
+}
+
+/// Daemon messages go to stderr (the journal under systemd); RUST_LOG adjusts the level.
+pub(crate) fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        // rustls warns for every client that sends an IP address as SNI — as browsers do for
+        // https://<ip>:8006, the usual way to reach a Proxmox node.
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rustls=error"));
+    use std::io::IsTerminal;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Runs a daemon's `serve` to its end on `runtime` (a current-thread builder), inside a
+/// `LocalSet`: the servers `spawn_local` their connections.
+pub(crate) fn run_local(
+    runtime: &mut tokio::runtime::Builder,
+    serve: impl std::future::Future<Output = Result<()>>,
+) -> Result<()> {
+    let runtime = runtime
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     let local = tokio::task::LocalSet::new();
-    let result = local.block_on(&runtime, serve(args));
+    let result = local.block_on(&runtime, serve);
     // Everything has finished or been given up on; don't wait for idle runtime threads.
     drop(local);
     runtime.shutdown_timeout(Duration::from_millis(100));
@@ -357,7 +383,6 @@ impl Account {
         self.0.as_ref()
     }
 
-    /// Runs `f` with the account's effective ids (and back to root after).
     /// Runs `f` with the account's effective ids and supplementary groups — exactly the rights
     /// it will have after [`Account::drop_for_good`] — then returns to root's.
     fn as_effective<T>(&self, f: impl FnOnce() -> T) -> Result<T> {

@@ -98,7 +98,7 @@ where
 fn run_command(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
     match command {
         Command::Start(args) => {
-            crate::pveproxy::init_logging();
+            daemon::init_logging();
             start(&args)?;
             Ok(0)
         }
@@ -113,19 +113,13 @@ fn run_command(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Re
 fn start(args: &StartArgs) -> Result<()> {
     let node = args.node.clone().unwrap_or_else(daemon::default_node_name);
     daemon::check_node_name(&node)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
+    daemon::run_local(
         // Logins hand password hashing, key generation, signing and PAM to blocking threads;
         // PAM may sleep seconds on a failure. Enough threads that sleeping PAM calls do not
         // hold up the others, few enough for a small host (tokio's default is 512).
-        .max_blocking_threads(BLOCKING_THREADS_MAX)
-        .build()
-        .context("cannot start the async runtime")?;
-    let local = tokio::task::LocalSet::new();
-    let result = local.block_on(&runtime, serve(args, node));
-    drop(local);
-    runtime.shutdown_timeout(Duration::from_millis(100));
-    result
+        tokio::runtime::Builder::new_current_thread().max_blocking_threads(BLOCKING_THREADS_MAX),
+        serve(args, node),
+    )
 }
 
 /// Most blocking threads (logins' CPU work and PAM) at once; more wait their turn.

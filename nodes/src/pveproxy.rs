@@ -112,7 +112,7 @@ fn run_daemon_command(
     match command {
         Command::Config(command) => Ok(run_config_command(command, out, err)),
         Command::Start(args) => {
-            init_logging();
+            daemon::init_logging();
             let args = daemon::DaemonArgs {
                 root: args.root.root,
                 listen: args.listen,
@@ -134,20 +134,6 @@ fn run_daemon_command(
             daemon::control(daemon::PVEPROXY, Control::Status, &args.root, out, err)
         }
     }
-}
-
-/// Daemon messages go to stderr (the journal under systemd); RUST_LOG adjusts the level.
-pub(crate) fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        // rustls warns for every client that sends an IP address as SNI — as browsers do for
-        // https://<ip>:8006, the usual way to reach a Proxmox node.
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rustls=error"));
-    use std::io::IsTerminal;
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .try_init();
 }
 
 /// Runs one of the config commands; shared with `corral`.
