@@ -311,29 +311,35 @@ async fn handle_signals(
     clock: Arc<dyn WallClock>,
     log: FileLog,
 ) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut hangup), Ok(mut terminate), Ok(mut interrupt)) = (
-        signal(SignalKind::hangup()),
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
+    let root = Root::new(&args.root);
+    let stopped = until_stopped(|| {
+        log.reopen();
+        reload(&handle, &root, &args.node, &clock, listen_ip.as_ref());
+    })
+    .await;
+    if stopped.is_err() {
         tracing::error!("cannot install signal handlers; stop pveproxy with SIGKILL");
         return;
-    };
-    let root = Root::new(&args.root);
-    loop {
-        tokio::select! {
-            biased;
-            _ = terminate.recv() => break,
-            _ = interrupt.recv() => break,
-            _ = hangup.recv() => {
-                log.reopen();
-                reload(&handle, &root, &args.node, &clock, listen_ip.as_ref());
-            }
-        }
     }
     tracing::info!("stopping: finishing in-flight requests");
     handle.shutdown();
+}
+
+/// Waits for SIGTERM or SIGINT, calling `on_hangup` at each SIGHUP; an error when the signal
+/// handlers cannot be installed.
+pub(crate) async fn until_stopped(mut on_hangup: impl FnMut()) -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    loop {
+        tokio::select! {
+            biased;
+            _ = terminate.recv() => return Ok(()),
+            _ = interrupt.recv() => return Ok(()),
+            _ = hangup.recv() => on_hangup(),
+        }
+    }
 }
 
 /// Applies a new generation; an invalid one leaves the old one serving (Proxmox would stop).

@@ -187,25 +187,12 @@ async fn serve(args: &StartArgs, node: String) -> Result<()> {
     daemon::write_pid_file(&root, PVEDAEMON)?;
     tracing::info!("pvedaemon listening on {} as node {node}", args.listen);
     let signals = tokio::task::spawn_local(async move {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::hangup()),
-        ) else {
-            tracing::error!("cannot handle signals");
-            return;
-        };
-        loop {
-            tokio::select! {
-                biased;
-                _ = term.recv() => break,
-                _ = int.recv() => break,
-                // The access files are re-read within a second of a change; nothing to reload.
-                _ = hup.recv() => tracing::info!("reload: user.cfg and the keys are re-read on change"),
-            }
+        // The access files are re-read within a second of a change; nothing to reload.
+        let on_hangup = || tracing::info!("reload: user.cfg and the keys are re-read on change");
+        match daemon::until_stopped(on_hangup).await {
+            Ok(()) => handle.shutdown(),
+            Err(_) => tracing::error!("cannot handle signals"),
         }
-        handle.shutdown();
     });
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
     server.run().await;
