@@ -28,5 +28,6 @@ mod constant_time;
 mod escape;
 pub mod http;
 pub mod password;
+mod perl;
 pub mod time;
 pub mod tls;

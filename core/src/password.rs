@@ -30,6 +30,7 @@
 use std::fmt;
 
 use crate::constant_time;
+use crate::perl;
 
 /// The 64 characters of crypt's base-64 alphabet, in value order (`.` is 0, `z` is 63).
 pub const CRYPT_ALPHABET: &[u8; 64] =
@@ -164,7 +165,7 @@ impl fmt::Display for Salt {
 /// Whether Proxmox treats `password` as absent: `die "no password\n" if !$password;` is true
 /// for `""` and also for `"0"` (Perl truthiness), so the password `0` can never log in.
 pub fn is_missing(password: &str) -> bool {
-    password.is_empty() || password == "0"
+    perl::is_false(password)
 }
 
 /// Checks a password against a `shadow.cfg` entry in the order Proxmox's `authenticate_user`

@@ -16,6 +16,7 @@ use super::ids::{
 use super::path::{check_path, normalize_path};
 use super::privs::{PrivSet, builtin_role, is_builtin_role};
 use super::text::{decode_text, encode_text, split_list};
+use crate::perl;
 
 /// A problem on one line of a file that was skipped or read in a way worth knowing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -437,11 +438,6 @@ fn acl_lines(path: &str, node: &AclNode) -> String {
     out
 }
 
-/// Perl truthiness of a field, as Proxmox reads flags: false only for empty and `0`.
-fn perl_true(field: &str) -> bool {
-    !(field.is_empty() || field == "0")
-}
-
 /// Whether the legacy `keys` field holds what Proxmox puts there: `x` or `x!<type>` (keys moved
 /// to `tfa.cfg`), or old TOTP secrets (base32 of 16, hex of 40, `v2-…`) and Yubico key ids
 /// (12 modhex characters). Anything else is most likely a comment cut at an unescaped `:`.
@@ -545,7 +541,8 @@ impl Parser {
 
     /// A 0/1 flag read with Perl truthiness, warning when it is neither.
     fn flag(&mut self, what: &str, name: &str, field: &str) -> bool {
-        let value = perl_true(field);
+        // Perl truthiness, as Proxmox reads flags.
+        let value = !perl::is_false(field);
         if !matches!(field, "" | "0" | "1") {
             self.warn(format!(
                 "{what} '{name}': '{field}' is not 0 or 1; read as {}, as Proxmox VE does",

@@ -17,6 +17,7 @@ use thiserror::Error;
 use super::addr::{self, Addr, AddressProblem, WrittenAddr};
 use super::{AclEntry, AddrRange, Family};
 use crate::config::display::printable;
+use crate::perl::is_space as is_perl_space;
 
 /// The IPv4-mapped block `::ffff:0:0/96`: peers in it are judged as IPv4, so entries in it are
 /// read as the IPv4 range they denote.
@@ -325,11 +326,6 @@ pub(super) fn parse_list(value: &str) -> Result<(Vec<AclEntry>, Vec<ListWarning>
     } else {
         Err(errors)
     }
-}
-
-/// Perl's `\s` on a byte string: space, tab, newline, vertical tab, form feed, carriage return.
-fn is_perl_space(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r')
 }
 
 fn trim_perl_space(text: &str) -> &str {

@@ -15,6 +15,7 @@
 use http::header::{AUTHORIZATION, COOKIE, HeaderMap, HeaderName, HeaderValue};
 
 use crate::escape::{uri_escape, uri_unescape};
+use crate::perl;
 
 /// The cookie (and `Authorization` field) carrying a ticket.
 pub const COOKIE_NAME: &str = "PVEAuthCookie";
@@ -47,15 +48,15 @@ impl Credentials {
     /// space.
     pub fn from_headers(headers: &HeaderMap) -> Credentials {
         let cookie = first_value(headers, &COOKIE, COOKIE_NAME, Separators::Cookie);
-        let ticket = cookie.filter(|value| !is_perl_false(value)).or_else(|| {
+        let ticket = cookie.filter(|value| !perl::is_false(value)).or_else(|| {
             first_value(headers, &AUTHORIZATION, COOKIE_NAME, Separators::Header)
-                .filter(|value| !is_perl_false(value))
+                .filter(|value| !perl::is_false(value))
         });
         if let Some(ticket) = ticket {
             return Credentials::Ticket(ticket);
         }
         match first_value(headers, &AUTHORIZATION, API_TOKEN_NAME, Separators::Header) {
-            Some(token) if !is_perl_false(&token) => split_token(&token),
+            Some(token) if !perl::is_false(&token) => split_token(&token),
             _ => Credentials::None,
         }
     }
@@ -101,11 +102,6 @@ fn split_token(value: &str) -> Credentials {
     }
 }
 
-/// Perl's false strings: a value `""` or `"0"` is treated as absent.
-fn is_perl_false(value: &str) -> bool {
-    value.is_empty() || value == "0"
-}
-
 /// What may come right before a name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Separators {
@@ -135,7 +131,8 @@ fn extract_auth_value(line: &[u8], name: &str, separators: Separators) -> Option
     let starts_name = |at: usize| {
         let boundary = at == 0 || {
             let before = line[at - 1];
-            is_perl_space(before) || (separators == Separators::Cookie && before == b';')
+            perl::is_space(char::from(before))
+                || (separators == Separators::Cookie && before == b';')
         };
         boundary
             && line[at..].starts_with(name)
@@ -145,11 +142,6 @@ fn extract_auth_value(line: &[u8], name: &str, separators: Separators) -> Option
     let rest = &line[at + name.len() + 1..];
     let value = rest.split(|&byte| byte == b';').next().unwrap_or_default();
     Some(String::from_utf8_lossy(&uri_unescape(value)).into_owned())
-}
-
-/// Perl's `\s` on bytes.
-fn is_perl_space(byte: u8) -> bool {
-    matches!(byte, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use openssl::sign::Signer;
 
 use crate::auth::keyage::AgeRange;
 use crate::constant_time;
+use crate::perl;
 use crate::time::UnixTime;
 
 /// What Proxmox answers (with 401) when the token does not check out.
@@ -120,10 +121,7 @@ fn split_token(token: &str) -> Option<(&str, &str)> {
         && time
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b));
-    let signature_ok = !signature.is_empty()
-        && !signature
-            .bytes()
-            .any(|b| matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r'));
+    let signature_ok = !signature.is_empty() && !signature.contains(perl::is_space);
     (time_ok && signature_ok).then_some((time, signature))
 }
 

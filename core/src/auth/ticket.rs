@@ -22,6 +22,7 @@ use openssl::sign::{RsaPssSaltlen, Signer, Verifier};
 use crate::auth::keyage::{AgeRange, KeyRole, Quorum, age_range};
 use crate::auth::keys::{PublicKeys, SigningKey, VerifyKey};
 use crate::escape::{escape_ticket_data, uri_unescape};
+use crate::perl;
 use crate::time::UnixTime;
 
 /// The prefix of every login ticket.
@@ -101,7 +102,7 @@ pub fn sign(
     key: &SigningKey,
     digest: SignDigest,
 ) -> Result<String, TicketError> {
-    if userid.is_empty() || userid.bytes().any(is_perl_space) {
+    if userid.is_empty() || userid.contains(perl::is_space) {
         return Err(TicketError::InvalidUserid(userid.to_owned()));
     }
     sign_data(&escape_ticket_data(userid), None, now, key, digest)
@@ -325,7 +326,7 @@ impl<'a> Parsed<'a> {
                 max: TICKET_LEN_MAX,
             });
         }
-        if ticket.bytes().any(is_perl_space) {
+        if ticket.contains(perl::is_space) {
             return Err(TicketError::Malformed("contains whitespace"));
         }
         let (plain, signature) = ticket
@@ -370,11 +371,6 @@ fn parse_time(text: &str) -> Option<u32> {
         return None;
     }
     u32::from_str_radix(text, 16).ok()
-}
-
-/// Perl's `\s` on bytes: space, `\t`, `\n`, vertical tab, form feed, `\r`.
-fn is_perl_space(byte: u8) -> bool {
-    matches!(byte, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')
 }
 
 #[cfg(test)]
