@@ -85,9 +85,8 @@ impl AuthFailure {
 #[derive(Debug)]
 struct Cached<T> {
     value: Option<Rc<T>>,
-    /// Why the last read failed while there is no good copy: the answer until the next read.
-    error: Option<String>,
-    /// Why the last read failed, also while a good copy is kept.
+    /// Why the last read failed, also while a good copy is kept; without one, the answer until
+    /// the next read.
     failing: Option<String>,
     /// When the file was last read, successfully or not.
     read_at: Option<Instant>,
@@ -97,7 +96,6 @@ impl<T> Default for Cached<T> {
     fn default() -> Self {
         Cached {
             value: None,
-            error: None,
             failing: None,
             read_at: None,
         }
@@ -118,7 +116,7 @@ impl<T> Cached<T> {
             if let Some(value) = &self.value {
                 return Ok(Rc::clone(value));
             }
-            if let Some(error) = &self.error {
+            if let Some(error) = &self.failing {
                 return Err(error.clone());
             }
         }
@@ -127,7 +125,6 @@ impl<T> Cached<T> {
             Ok(value) => {
                 let value = Rc::new(value);
                 self.value = Some(Rc::clone(&value));
-                self.error = None;
                 self.failing = None;
                 Ok(value)
             }
@@ -140,7 +137,6 @@ impl<T> Cached<T> {
                     }
                     None => {
                         tracing::error!("{error}; {consequence}");
-                        self.error = Some(error.clone());
                         Err(error)
                     }
                 }
