@@ -30,16 +30,25 @@ use corral_io::proxy_settings::{self, Loaded};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::{Gid, Pid, Uid, User};
 
-/// Where the daemon's files are, and who it runs as.
-#[derive(Debug, Clone)]
+/// `pveproxy start`: where the daemon's files are, where it listens, and who it runs as.
+#[derive(Debug, clap::Args)]
 pub struct DaemonArgs {
-    pub root: PathBuf,
+    #[command(flatten)]
+    pub root: RootArgs,
+    /// Listen on this address instead of LISTEN_IP / [::]:8006.
+    #[arg(long, value_name = "ADDR:PORT")]
     pub listen: Option<SocketAddr>,
-    /// The port for LISTEN_IP or the default `[::]` (pveproxy's is [`PORT`]).
+    /// The port to listen on with LISTEN_IP or the default [::] (ignored with --listen).
+    #[arg(long, value_name = "PORT", default_value_t = PORT)]
     pub port: u16,
+    /// The user to run as when started as root.
+    #[arg(long, value_name = "NAME", default_value = "www-data")]
     pub user: String,
-    pub node: String,
-    /// Where the local pvedaemon listens (Proxmox: 127.0.0.1:85).
+    /// This node's name (its files are /etc/pve/nodes/<node>) [default: the short host name].
+    #[arg(long, value_name = "NAME")]
+    pub node: Option<String>,
+    /// Where the local pvedaemon listens.
+    #[arg(long, value_name = "ADDR:PORT", default_value_t = DAEMON_ADDR)]
     pub daemon: SocketAddr,
 }
 
@@ -69,6 +78,13 @@ pub fn default_node_name() -> String {
     host.split('.').next().unwrap_or("localhost").to_owned()
 }
 
+/// A daemon's `--node`, else the short host name; checked either way.
+pub(crate) fn node_name(node: Option<&str>) -> Result<String> {
+    let node = node.map_or_else(default_node_name, str::to_owned);
+    check_node_name(&node)?;
+    Ok(node)
+}
+
 /// A node name is a host-name label; it becomes a path component (`/etc/pve/nodes/<node>`).
 pub(crate) fn check_node_name(node: &str) -> Result<()> {
     if node.len() > 63 || !corral_core::api::schema::is_node_name(node) {
@@ -93,10 +109,10 @@ pub(crate) fn version() -> VersionInfo {
 
 /// `pveproxy start`: serves until SIGTERM. Returns once stopped.
 pub fn start(args: &DaemonArgs) -> Result<()> {
-    check_node_name(&args.node)?;
+    let node = node_name(args.node.as_deref())?;
     run_local(
         &mut tokio::runtime::Builder::new_current_thread(),
-        serve(args),
+        serve(args, &node),
     )
 }
 
@@ -132,18 +148,18 @@ pub(crate) fn run_local(
     result
 }
 
-async fn serve(args: &DaemonArgs) -> Result<()> {
-    let root = Root::new(&args.root);
+async fn serve(args: &DaemonArgs, node: &str) -> Result<()> {
+    let root = Root::new(&args.root.root);
     let clock: Arc<dyn WallClock> = Arc::new(SystemClock);
     let account = Account::for_daemon(&args.user)?;
     // The config names the listen address; read it with the unprivileged user's rights.
-    let loaded = account.as_effective(|| load(&root, &args.node, &clock))??;
+    let loaded = account.as_effective(|| load(&root, node, &clock))??;
     let listener = bind(args, &loaded).await?;
     let log = open_access_log(&root, account.as_ref())?;
     create_run_dir(&root, account.as_ref())?;
     account.drop_for_good()?;
     write_pid_file(&root, PVEPROXY)?;
-    let api = proxy_api(args, &root, &clock);
+    let api = proxy_api(node, args.daemon, &root, &clock);
     let addr = listener
         .local_addr()
         .context("the listening socket has no address")?;
@@ -156,14 +172,14 @@ async fn serve(args: &DaemonArgs) -> Result<()> {
     );
     let handle = server.handle();
     tracing::info!(
-        "pveproxy listening on {addr} as node {} (certificate {})",
-        args.node,
+        "pveproxy listening on {addr} as node {node} (certificate {})",
         loaded.cert.cert
     );
     log_diagnostics(&loaded.report);
     let signals = tokio::task::spawn_local(handle_signals(
         handle,
-        args.clone(),
+        root.clone(),
+        node.to_owned(),
         loaded.config.listen_ip,
         clock,
         log.clone(),
@@ -184,16 +200,21 @@ async fn serve(args: &DaemonArgs) -> Result<()> {
 }
 
 /// pveproxy's API: runs the unprotected calls, forwards the protected ones to pvedaemon.
-fn proxy_api(args: &DaemonArgs, root: &Root, clock: &Arc<dyn WallClock>) -> Rc<ApiService> {
+fn proxy_api(
+    node: &str,
+    daemon: SocketAddr,
+    root: &Root,
+    clock: &Arc<dyn WallClock>,
+) -> Rc<ApiService> {
     let settings = ApiSettings {
         role: Role::Proxy,
-        node: args.node.clone(),
+        node: node.to_owned(),
         version: version(),
         unauthorized_delay: UNAUTHORIZED_DELAY,
         sign_digest: SignDigest::Sha256,
     };
     let access = AccessFiles::new(Rc::new(RealFiles), root.clone());
-    let daemon = DaemonClient::new(args.daemon, Rc::new(TokioNet));
+    let daemon = DaemonClient::new(daemon, Rc::new(TokioNet));
     Rc::new(ApiService::new(
         settings,
         access,
@@ -306,15 +327,15 @@ const PID_FILE_MODE: u32 = 0o644;
 /// SIGHUP reloads (and reopens the access log), SIGTERM and SIGINT stop.
 async fn handle_signals(
     handle: ProxyHandle,
-    args: DaemonArgs,
+    root: Root,
+    node: String,
     listen_ip: Option<ListenIp>,
     clock: Arc<dyn WallClock>,
     log: FileLog,
 ) {
-    let root = Root::new(&args.root);
     let stopped = until_stopped(|| {
         log.reopen();
-        reload(&handle, &root, &args.node, &clock, listen_ip.as_ref());
+        reload(&handle, &root, &node, &clock, listen_ip.as_ref());
     })
     .await;
     if stopped.is_err() {

@@ -111,8 +111,7 @@ fn run_command(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Re
 }
 
 fn start(args: &StartArgs) -> Result<()> {
-    let node = args.node.clone().unwrap_or_else(daemon::default_node_name);
-    daemon::check_node_name(&node)?;
+    let node = daemon::node_name(args.node.as_deref())?;
     daemon::run_local(
         // Logins hand password hashing, key generation, signing and PAM to blocking threads;
         // PAM may sleep seconds on a failure. Enough threads that sleeping PAM calls do not

@@ -55,7 +55,7 @@ enum Command {
     #[command(flatten)]
     Config(ConfigCommand),
     /// Start the daemon in the foreground (systemd Type=notify); it runs until SIGTERM.
-    Start(StartArgs),
+    Start(daemon::DaemonArgs),
     /// Stop the running daemon (SIGTERM; in-flight requests get 10 s to finish).
     Stop(RootArgs),
     /// Reload the running daemon (SIGHUP): re-read /etc/default/pveproxy and the certificate,
@@ -63,27 +63,6 @@ enum Command {
     Restart(RootArgs),
     /// Print whether the daemon is running.
     Status(RootArgs),
-}
-
-#[derive(Debug, Args)]
-struct StartArgs {
-    #[command(flatten)]
-    root: RootArgs,
-    /// Listen on this address instead of LISTEN_IP / [::]:8006.
-    #[arg(long, value_name = "ADDR:PORT")]
-    listen: Option<std::net::SocketAddr>,
-    /// The port to listen on with LISTEN_IP or the default [::] (ignored with --listen).
-    #[arg(long, value_name = "PORT", default_value_t = daemon::PORT)]
-    port: u16,
-    /// The user to run as when started as root.
-    #[arg(long, value_name = "NAME", default_value = "www-data")]
-    user: String,
-    /// This node's name (its files are /etc/pve/nodes/<node>) [default: the short host name].
-    #[arg(long, value_name = "NAME")]
-    node: Option<String>,
-    /// Where the local pvedaemon listens.
-    #[arg(long, value_name = "ADDR:PORT", default_value_t = daemon::DAEMON_ADDR)]
-    daemon: std::net::SocketAddr,
 }
 
 /// Runs `pveproxy` with `args` (including the program name) and returns the exit code.
@@ -113,14 +92,6 @@ fn run_daemon_command(
         Command::Config(command) => Ok(run_config_command(command, out, err)),
         Command::Start(args) => {
             daemon::init_logging();
-            let args = daemon::DaemonArgs {
-                root: args.root.root,
-                listen: args.listen,
-                port: args.port,
-                user: args.user,
-                node: args.node.unwrap_or_else(daemon::default_node_name),
-                daemon: args.daemon,
-            };
             daemon::start(&args)?;
             Ok(0)
         }
