@@ -195,14 +195,6 @@ impl AccessFiles {
         self
     }
 
-    pub fn files(&self) -> &dyn Files {
-        &*self.files
-    }
-
-    pub fn root(&self) -> &Root {
-        &self.root
-    }
-
     fn read_text(&self, absolute: &str) -> Result<Option<String>, String> {
         let path = self.root.path(absolute);
         files::read_text(&*self.files, &path, CONFIG_LEN_MAX).map_err(|e| e.to_string())
