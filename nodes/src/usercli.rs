@@ -41,7 +41,8 @@ use corral_core::access::{
 use corral_io::access::{DOMAINS_CFG, SHADOW_CFG, TOKEN_CFG, USER_CFG};
 use corral_io::authkey::PRIVATE_DIR;
 use corral_io::files::{
-    Access, CONFIG_LEN_MAX, PrivateDir, RealFiles, Root, secure_private_dir, write_as,
+    Access, CONFIG_LEN_MAX, PARENT_DIR_MODE, PrivateDir, RealFiles, Root, secure_private_dir,
+    write_as,
 };
 
 /// Shortest new password: Proxmox's `passwd` (`change_password`) minimum.
@@ -310,9 +311,6 @@ fn finish(result: Result<()>, err: &mut dyn Write) -> u8 {
     }
 }
 
-/// `/etc/pve` itself, when it has to be created (pmxcfs shows it 0755).
-const PVE_DIR_MODE: u32 = 0o755;
-
 /// The access files of one node, by path.
 struct AccessPaths {
     user_cfg: PathBuf,
@@ -358,7 +356,8 @@ impl AccessPaths {
 
     /// `user.cfg`, shared with pveproxy (see [`Access::Shared`]).
     fn write_user_cfg(&self, config: &UserConfig) -> Result<()> {
-        corral_io::files::create_dir_all(&self.pve_dir, PVE_DIR_MODE)?;
+        // pmxcfs shows `/etc/pve` 0755, as the directories on the way to it.
+        corral_io::files::create_dir_all(&self.pve_dir, PARENT_DIR_MODE)?;
         write_as(&self.user_cfg, config.render().as_bytes(), Access::Shared)?;
         Ok(())
     }
