@@ -15,6 +15,7 @@ use openssl::pkey::PKey;
 use openssl::sign::Signer;
 
 use crate::auth::keyage::AgeRange;
+use crate::auth::parse_hex_time;
 use crate::constant_time;
 use crate::perl;
 use crate::time::UnixTime;
@@ -79,8 +80,7 @@ impl CsrfSecret {
     /// checks with a legacy secret; corral does not. Those tokens live 2 h and no current node
     /// makes them.
     pub fn verify(&self, userid: &str, token: &str, now: UnixTime) -> Result<(), CsrfError> {
-        let (time_text, signature) = split_token(token).ok_or(CsrfError::Malformed)?;
-        let time = u32::from_str_radix(time_text, 16).map_err(|_| CsrfError::Malformed)?;
+        let (time_text, time, signature) = split_token(token).ok_or(CsrfError::Malformed)?;
         let expected = self.signature(time_text, userid)?;
         if !constant_time::eq(expected.as_bytes(), signature.as_bytes()) {
             return Err(CsrfError::BadSignature);
@@ -115,14 +115,12 @@ impl std::fmt::Debug for CsrfSecret {
 /// Proxmox's pattern `^([A-Z0-9]{8}):(\S+)$`, narrowed to hex digits for the time.
 ///
 /// Difference: Proxmox's pattern admits `G`–`Z` in the time, which no node writes.
-fn split_token(token: &str) -> Option<(&str, &str)> {
-    let (time, signature) = token.split_once(':')?;
-    let time_ok = time.len() == 8
-        && time
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b));
+/// The time comes back as written and as its value.
+fn split_token(token: &str) -> Option<(&str, u32, &str)> {
+    let (time_text, signature) = token.split_once(':')?;
+    let time = parse_hex_time(time_text)?;
     let signature_ok = !signature.is_empty() && !signature.contains(perl::is_space);
-    (time_ok && signature_ok).then_some((time, signature))
+    signature_ok.then_some((time_text, time, signature))
 }
 
 fn hmac_sha256(key: &[u8], message: &[u8]) -> Result<Vec<u8>, CsrfError> {

@@ -34,3 +34,15 @@ pub const AUTH_GRACE_PERIOD: i64 = 300;
 
 /// Seconds after which the ticket key pair is rotated (`$authkey_lifetime`, 24 h).
 pub const AUTHKEY_LIFETIME: i64 = 86_400;
+
+/// A ticket's or CSRF token's time as written (`%08X`): exactly 8 digits `0-9A-F`.
+pub(crate) fn parse_hex_time(text: &str) -> Option<u32> {
+    let valid = text.len() == 8
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b));
+    if !valid {
+        return None;
+    }
+    u32::from_str_radix(text, 16).ok()
+}

@@ -21,6 +21,7 @@ use openssl::sign::{RsaPssSaltlen, Signer, Verifier};
 
 use crate::auth::keyage::{AgeRange, KeyRole, Quorum, age_range};
 use crate::auth::keys::{PublicKeys, SigningKey, VerifyKey};
+use crate::auth::parse_hex_time;
 use crate::escape::{escape_ticket_data, uri_unescape};
 use crate::perl;
 use crate::time::UnixTime;
@@ -346,7 +347,7 @@ impl<'a> Parsed<'a> {
         if data.is_some_and(str::is_empty) {
             return Err(TicketError::Malformed("empty user id"));
         }
-        let time = parse_time(time).ok_or(TicketError::Malformed(
+        let time = parse_hex_time(time).ok_or(TicketError::Malformed(
             "the time is not 8 uppercase hex digits",
         ))?;
         let signature = STANDARD_PAD_INDIFFERENT
@@ -359,18 +360,6 @@ impl<'a> Parsed<'a> {
             signature,
         })
     }
-}
-
-/// `%08X`: exactly 8 digits `0-9A-F`.
-fn parse_time(text: &str) -> Option<u32> {
-    let valid = text.len() == 8
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b));
-    if !valid {
-        return None;
-    }
-    u32::from_str_radix(text, 16).ok()
 }
 
 #[cfg(test)]
