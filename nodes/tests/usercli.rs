@@ -35,6 +35,13 @@ impl TempRoot {
         fs::read_to_string(self.path(absolute)).expect("file written")
     }
 
+    /// Seeds a file, making its directory.
+    fn write(&self, absolute: &str, contents: impl AsRef<[u8]>) {
+        let path = self.path(absolute);
+        fs::create_dir_all(path.parent().expect("a directory")).expect("dir");
+        fs::write(path, contents).expect("seed");
+    }
+
     fn root_arg(&self) -> String {
         self.0.display().to_string()
     }
@@ -303,12 +310,10 @@ fn a_priv_dir_of_another_user_is_refused() {
 #[test]
 fn user_add_without_password_writes_no_shadow_and_keeps_other_users() {
     let root = TempRoot::new("user-add-plain");
-    fs::create_dir_all(root.path("/etc/pve")).expect("dir");
-    fs::write(
-        root.path(USER_CFG),
+    root.write(
+        USER_CFG,
         "user:root@pam:1:0::::::\nuser:bob@pve:1:0::::::\n\ngroup:admins:bob@pve::\n",
-    )
-    .expect("seed");
+    );
     let run = corral(
         &root,
         &[
@@ -666,12 +671,10 @@ fn token_add_refuses_unknown_users_duplicates_and_bad_names() {
 #[test]
 fn acl_set_writes_acl_lines_for_users_tokens_and_groups() {
     let root = TempRoot::new("acl");
-    fs::create_dir_all(root.path("/etc/pve")).expect("dir");
-    fs::write(
-        root.path(USER_CFG),
+    root.write(
+        USER_CFG,
         "user:alice@pve:1:0::::::\ngroup:ops:alice@pve::\n",
-    )
-    .expect("seed");
+    );
     assert_eq!(corral(&root, &["token", "add", "alice@pve", "ci"]).code, 0);
 
     let run = corral(
@@ -842,12 +845,10 @@ fn acl_set_errors_name_the_problem_and_change_nothing() {
 #[test]
 fn skipped_lines_are_reported_with_file_and_line() {
     let root = TempRoot::new("warnings");
-    fs::create_dir_all(root.path("/etc/pve")).expect("dir");
-    fs::write(
-        root.path(USER_CFG),
+    root.write(
+        USER_CFG,
         "user:alice@pve:1:0::::::\nthis is not a line of user.cfg\n",
-    )
-    .expect("seed");
+    );
     let run = corral(&root, &["user", "add", "bob@pve"]);
     assert_eq!(run.code, 0, "{run:?}");
     let prefix = format!(
@@ -857,7 +858,7 @@ fn skipped_lines_are_reported_with_file_and_line() {
     assert!(run.err.starts_with(&prefix), "{}", run.err);
     assert!(root.read(USER_CFG).contains("user:alice@pve:1:0::::::\n"));
 
-    fs::write(root.path(USER_CFG), b"user:alice@pve:1:0::::::\n\xff\n").expect("seed");
+    root.write(USER_CFG, b"user:alice@pve:1:0::::::\n\xff\n");
     let run = corral(&root, &["user", "add", "carol@pve"]);
     assert_eq!(run.code, 1);
     assert_eq!(
