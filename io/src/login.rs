@@ -91,11 +91,11 @@ impl ApiService {
             .check_user_enabled(&userid, now)
             .map_err(|e| e.to_string())?;
         let verify_only = request.verify.is_some();
-        if !self.renews_ticket(&request.password, &userid, verify_only)? {
+        if !self.renews_ticket(&request.password, &userid, verify_only, now)? {
             self.check_password(&userid, &request.password, request.client_ip)
                 .await?;
         }
-        let authid = Authid::parse(userid.as_str()).map_err(|e| e.to_string())?;
+        let authid = Authid::from(userid.clone());
         if let Some((path, privs)) = &request.verify {
             let privs: Vec<&str> = corral_core::access::split_list(privs).collect();
             if !config.check(&authid, path, &privs, false) {
@@ -134,19 +134,19 @@ impl ApiService {
             .map_err(AuthKeyError::from)
     }
 
-    /// Whether `password` is a valid ticket that may be renewed for `userid` (its own, or
-    /// root@pam's; in verify mode its own only, as Proxmox's `verify_auth`); an invalid ticket
-    /// is just a wrong password.
+    /// Whether `password` is a valid ticket at `now` that may be renewed for `userid` (its
+    /// own, or root@pam's; in verify mode its own only, as Proxmox's `verify_auth`); an invalid
+    /// ticket is just a wrong password.
     fn renews_ticket(
         &self,
         password: &str,
         userid: &Userid,
         verify_only: bool,
+        now: UnixTime,
     ) -> Result<bool, String> {
         if !password.starts_with("PVE:") {
             return Ok(false);
         }
-        let now = self.clock_now();
         let verdict = self
             .access()
             .verify_with_reload(|keys| ticket::verify(password, keys, now, Quorum::Quorate))
