@@ -5,11 +5,15 @@
 //! Probing uses plain HTTP on the TLS port, which pveproxy answers with a redirect — so no TLS
 //! client is needed to see whether a connection is served.
 
+mod common;
+
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use common::{free_port, node_root_with_certificate, running_as_root};
 
 const PVEPROXY: &str = env!("CARGO_BIN_EXE_pveproxy");
 /// How long the daemon may take to start serving or to stop.
@@ -18,19 +22,8 @@ const WAIT_MAX: Duration = Duration::from_secs(20);
 /// A node root with a certificate and `config`, readable by `nobody` as /etc/pve is by
 /// www-data (root:group 0640).
 fn node_root(name: &str, config: &str) -> PathBuf {
-    let root =
-        std::env::temp_dir().join(format!("corral-daemon-test-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    let node_dir = root.join("etc/pve/nodes/pve1");
-    std::fs::create_dir_all(&node_dir).expect("temp dir is writable");
+    let root = node_root_with_certificate(&format!("daemon-test-{name}"));
     std::fs::create_dir_all(root.join("etc/default")).expect("temp dir is writable");
-    let certified = rcgen::generate_simple_self_signed(vec!["pve1".to_owned()]).expect("rcgen");
-    std::fs::write(node_dir.join("pve-ssl.pem"), certified.cert.pem()).expect("write cert");
-    std::fs::write(
-        node_dir.join("pve-ssl.key"),
-        certified.signing_key.serialize_pem(),
-    )
-    .expect("write key");
     write_config(&root, config);
     make_readable_by_everyone(&root);
     root
@@ -50,11 +43,6 @@ fn make_readable_by_everyone(path: &Path) {
         .status()
         .expect("chmod runs");
     assert!(status.success());
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("loopback bind");
-    listener.local_addr().expect("bound").port()
 }
 
 /// `pveproxy start` for node pve1 under `root` as `nobody`, with `listen_args` choosing where.
@@ -165,7 +153,7 @@ fn the_daemon_serves_unprivileged_reloads_safely_and_stops_cleanly() {
 
     // Never serves as root: started as root, every uid is the unprivileged user's.
     let uids = uids(child.id());
-    if nix_is_root() {
+    if running_as_root() {
         assert!(uids.iter().all(|&uid| uid != 0), "uids {uids:?}");
     }
     assert!(pveproxy(&["status"], &root).starts_with("running (pid "));
@@ -208,11 +196,6 @@ fn a_bad_certificate_stops_the_start_with_a_clear_message() {
     let _ = std::fs::remove_dir_all(&root);
 }
 
-fn nix_is_root() -> bool {
-    // Read from /proc to avoid a dev-dependency for one call.
-    uids(std::process::id()).first() == Some(&0)
-}
-
 #[test]
 fn listen_ip_binds_only_that_address() {
     let root = node_root("listen-ip", "LISTEN_IP=127.0.0.1\n");
@@ -232,7 +215,7 @@ fn listen_ip_binds_only_that_address() {
 
 #[test]
 fn a_key_the_unprivileged_user_cannot_read_stops_the_start() {
-    if !nix_is_root() {
+    if !running_as_root() {
         return; // Without root there is no other user to fail for.
     }
     let root = node_root("unreadable", "");

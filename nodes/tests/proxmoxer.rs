@@ -8,13 +8,16 @@
 //! (`target/proxmoxer-venv`), which `.ci/run` prepares and this test creates when it is
 //! missing; without python3 or PyPI the test fails and says what is missing.
 
+mod common;
+
 use std::fs::File;
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{free_port, node_root_with_certificate, running_as_root};
 use serde_json::Value;
 
 const PVEPROXY: &str = env!("CARGO_BIN_EXE_pveproxy");
@@ -128,7 +131,7 @@ struct Node {
 
 impl Node {
     fn start() -> Node {
-        let root = node_root();
+        let root = node_root_with_certificate("proxmoxer");
         let token_secret = add_credentials(&root);
         let mut node = Node {
             root,
@@ -240,19 +243,6 @@ impl Drop for Daemon {
     }
 }
 
-/// A root with node pve1's certificate, as `pvecm updatecerts` makes it.
-fn node_root() -> PathBuf {
-    let root = std::env::temp_dir().join(format!("corral-proxmoxer-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    let node_dir = root.join("etc/pve/nodes/pve1");
-    std::fs::create_dir_all(&node_dir).expect("temp dir is writable");
-    let certified = rcgen::generate_simple_self_signed(vec!["pve1".to_owned()]).expect("rcgen");
-    std::fs::write(node_dir.join("pve-ssl.pem"), certified.cert.pem()).expect("write cert");
-    let key = certified.signing_key.serialize_pem();
-    std::fs::write(node_dir.join("pve-ssl.key"), key).expect("write key");
-    root
-}
-
 /// alice@pve with a password, PVEAuditor on `/`, and a token without privilege separation;
 /// returns the token's secret.
 fn add_credentials(root: &Path) -> String {
@@ -316,15 +306,6 @@ fn share_with_www_data(root: &Path) {
 fn run_ok(command: &mut Command) {
     let status = command.status().expect("runs");
     assert!(status.success(), "{command:?}: {status}");
-}
-
-fn running_as_root() -> bool {
-    nix::unistd::geteuid().is_root()
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("loopback bind");
-    listener.local_addr().expect("bound").port()
 }
 
 // --- proxmoxer: a virtualenv under target/ ---
