@@ -22,6 +22,7 @@ use serde_json::{Map, Value};
 use super::ids::is_valid_realm;
 use super::text::decode_text;
 use super::user_cfg::{LineWarning, Parsed};
+use crate::api::schema::check_bool;
 
 /// The realm types Proxmox VE 9 has plugins for.
 const REALM_TYPES: [&str; 5] = ["ad", "ldap", "openid", "pam", "pve"];
@@ -302,7 +303,7 @@ impl DomainsParser {
         match key {
             "comment" => realm.comment = Some(decode_text(value)),
             "tfa" => realm.tfa = Some(parse_tfa(value)?),
-            "default" => realm.default = parse_bool(value)?,
+            "default" => realm.default = check_bool(value)?,
             _ => {
                 realm.options.insert(key.to_owned(), value.to_owned());
             }
@@ -335,15 +336,6 @@ impl DomainsParser {
             }
         }
         self.realms.insert(section.name, section.realm);
-    }
-}
-
-/// A section-config boolean: `1|on|yes|true` or `0|off|no|false`, any case.
-fn parse_bool(value: &str) -> Result<bool, String> {
-    match value.to_ascii_lowercase().as_str() {
-        "1" | "on" | "yes" | "true" => Ok(true),
-        "0" | "off" | "no" | "false" => Ok(false),
-        _ => Err(format!("type check ('boolean') failed - got '{value}'")),
     }
 }
 

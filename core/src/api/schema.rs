@@ -123,9 +123,7 @@ fn check_value(kind: Kind, value: &Value) -> Result<(), String> {
                 _ => Ok(()),
             }
         }
-        Kind::Boolean => parse_bool(&text)
-            .map(|_| ())
-            .ok_or_else(|| format!("type check ('boolean') failed - got '{text}'")),
+        Kind::Boolean => check_bool(&text).map(|_| ()),
         Kind::Integer { min, max } => {
             let number: i64 = text
                 .parse()
@@ -148,6 +146,12 @@ pub fn parse_bool(text: &str) -> Option<bool> {
         "0" | "false" | "no" | "off" => Some(false),
         _ => None,
     }
+}
+
+/// [`parse_bool`] with JSONSchema's message for anything else (also what section-config files
+/// such as `domains.cfg` report).
+pub(crate) fn check_bool(text: &str) -> Result<bool, String> {
+    parse_bool(text).ok_or_else(|| format!("type check ('boolean') failed - got '{text}'"))
 }
 
 impl Format {
