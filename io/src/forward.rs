@@ -26,13 +26,14 @@ use bytes::Bytes;
 use corral_core::http::Reply;
 use http::header::{self, HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
+use crate::body::{self, Incomplete};
 use crate::net::Connector;
 
 /// AnyEvent::HTTP's timeout as Proxmox sets it: 30 s without progress in any phase.
@@ -315,7 +316,16 @@ fn classify_send_error(error: hyper::Error) -> ForwardError {
 
 async fn read_reply(response: Response<Incoming>) -> Result<Reply, ForwardError> {
     let (parts, body) = response.into_parts();
-    let body = read_body(body).await?;
+    // Each chunk within SILENCE_MAX, at most REPLY_LEN_MAX bytes.
+    let body = body::collect(body, SILENCE_MAX, REPLY_LEN_MAX)
+        .await
+        .map_err(|incomplete| {
+            ForwardError::Body(match incomplete {
+                Incomplete::TooLarge => "reply too large".to_owned(),
+                Incomplete::Stalled => "Connection timed out".to_owned(),
+                Incomplete::Transport(e) => e.to_string(),
+            })
+        })?;
     let reason = parts
         .extensions
         .get::<hyper::ext::ReasonPhrase>()
@@ -335,25 +345,6 @@ async fn read_reply(response: Response<Incoming>) -> Result<Reply, ForwardError>
         body,
         compressible: false,
     })
-}
-
-/// The body, each chunk within [`SILENCE_MAX`], at most [`REPLY_LEN_MAX`] bytes.
-async fn read_body(mut body: Incoming) -> Result<Vec<u8>, ForwardError> {
-    let mut collected = Vec::new();
-    loop {
-        let frame = match tokio::time::timeout(SILENCE_MAX, body.frame()).await {
-            Err(_) => return Err(ForwardError::Body("Connection timed out".to_owned())),
-            Ok(None) => return Ok(collected),
-            Ok(Some(Err(e))) => return Err(ForwardError::Body(e.to_string())),
-            Ok(Some(Ok(frame))) => frame,
-        };
-        if let Ok(data) = frame.into_data() {
-            if collected.len() + data.len() > REPLY_LEN_MAX {
-                return Err(ForwardError::Body("reply too large".to_owned()));
-            }
-            collected.extend_from_slice(&data);
-        }
-    }
 }
 
 /// `Location: http://localhost:85/x` becomes `/x`.

@@ -8,6 +8,7 @@ pub mod access;
 pub mod access_log;
 pub mod api;
 pub mod authkey;
+mod body;
 pub mod certs;
 pub mod clock;
 pub mod compress;

@@ -12,6 +12,7 @@
 //! (SIGTERM); `run` returns once in-flight requests finished or [`SHUTDOWN_GRACE`] passed.
 
 use std::cell::RefCell;
+use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -39,6 +40,7 @@ use tokio::sync::{Semaphore, watch};
 
 use crate::access_log::AccessLog;
 use crate::api::{ApiRequest, ApiService};
+use crate::body::{self, Incomplete};
 use crate::clock::WallClock;
 use crate::compress::encode;
 use crate::net::Listener;
@@ -443,7 +445,7 @@ async fn handle_request(
                 user = answer.user;
                 answer.reply
             }
-            Err(BodyError::TooLarge) => {
+            Err(Incomplete::TooLarge) => {
                 core_http::generic_error(http::StatusCode::NOT_IMPLEMENTED, "for data too large")
             }
             Err(aborted) => {
@@ -483,61 +485,45 @@ async fn handle_request(
     Ok(response)
 }
 
-/// Why a request body could not be read.
-#[derive(Debug, thiserror::Error)]
-enum BodyError {
-    #[error("for data too large")]
-    TooLarge,
-    #[error(
-        "the body stalled (a chunk took over {:?}, or all of it over {:?})",
-        core_http::IDLE_TIMEOUT,
-        BODY_TIME_MAX
-    )]
-    Stalled,
-    #[error("the client broke off the body: {0}")]
-    Transport(hyper::Error),
-}
-
 /// The body, at most [`core_http::BODY_LEN_MAX`] bytes (Content-Length was checked already;
 /// this also bounds a client that sends more than it announced). Each chunk must arrive within
 /// the idle timeout: Proxmox's 5 s timer runs until the request is complete, and without it a
 /// client that stops mid-body would hold its connection slot forever.
-async fn read_body(body: Incoming) -> Result<Bytes, BodyError> {
+async fn read_body(body: Incoming) -> Result<Bytes, Incomplete> {
+    let limit = usize::try_from(core_http::BODY_LEN_MAX).unwrap_or(usize::MAX);
     // The per-chunk timeout alone would let a client trickle a byte every few seconds for
     // weeks; a whole body (at most 512 KiB) gets this long.
-    tokio::time::timeout(BODY_TIME_MAX, read_body_chunks(body))
-        .await
-        .unwrap_or(Err(BodyError::Stalled))
+    let body = body::collect(body, core_http::IDLE_TIMEOUT, limit);
+    match tokio::time::timeout(BODY_TIME_MAX, body).await {
+        Ok(read) => read.map(Bytes::from),
+        Err(_) => Err(Incomplete::Stalled),
+    }
 }
 
 /// How long a whole request body may take to arrive (512 KiB at under 9 KB/s).
 pub const BODY_TIME_MAX: Duration = Duration::from_secs(60);
 
-async fn read_body_chunks(mut body: Incoming) -> Result<Bytes, BodyError> {
-    use hyper::body::Body as _;
-    let limit = usize::try_from(core_http::BODY_LEN_MAX).unwrap_or(usize::MAX);
-    let mut collected = Vec::new();
-    loop {
-        let next = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx));
-        let frame = match tokio::time::timeout(core_http::IDLE_TIMEOUT, next).await {
-            Err(_) => return Err(BodyError::Stalled),
-            Ok(None) => return Ok(Bytes::from(collected)),
-            Ok(Some(Err(e))) => return Err(BodyError::Transport(e)),
-            Ok(Some(Ok(frame))) => frame,
-        };
-        if let Ok(data) = frame.into_data() {
-            if collected.len() + data.len() > limit {
-                return Err(BodyError::TooLarge);
-            }
-            collected.extend_from_slice(&data);
+/// A request the client broke off; hyper closes the connection without a reply.
+#[derive(Debug)]
+struct Aborted(Incomplete);
+
+impl fmt::Display for Aborted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("request aborted: ")?;
+        match &self.0 {
+            Incomplete::TooLarge => f.write_str("for data too large"),
+            Incomplete::Stalled => write!(
+                f,
+                "the body stalled (a chunk took over {:?}, or all of it over {:?})",
+                core_http::IDLE_TIMEOUT,
+                BODY_TIME_MAX
+            ),
+            Incomplete::Transport(e) => write!(f, "the client broke off the body: {e}"),
         }
     }
 }
 
-/// A request the client broke off; hyper closes the connection without a reply.
-#[derive(Debug, thiserror::Error)]
-#[error("request aborted: {0}")]
-struct Aborted(BodyError);
+impl std::error::Error for Aborted {}
 
 /// Status, reason, Proxmox's common headers, the body (compressed when chosen) and
 /// `Connection: close` for every status >= 400.
