@@ -66,13 +66,14 @@ fn is_realm_like(text: &str) -> bool {
     first.is_ascii_alphabetic() && text.len() >= 2 && chars.all(is_name_char)
 }
 
-/// `[A-Za-z0-9.\-_]`: the characters of group, role and pool names and of realms.
-fn is_name_char(c: char) -> bool {
+/// `[A-Za-z0-9.\-_]`: the characters of group, role and pool names, of realms and of ACL path
+/// segments.
+pub(super) fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')
 }
 
 /// `[A-Za-z0-9.\-_]+`.
-fn is_name(text: &str) -> bool {
+pub(super) fn is_name(text: &str) -> bool {
     !text.is_empty() && text.chars().all(is_name_char)
 }
 

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use super::ids::{POOL_DEPTH_MAX, is_name, is_name_char};
+
 /// Why a text is not an ACL path one can set permissions on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PathError {
@@ -40,7 +42,7 @@ pub fn normalize_path(text: &str) -> Option<String> {
         path.pop();
     }
     path.chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/'))
+        .all(|c| is_name_char(c) || c == '/')
         .then_some(path)
 }
 
@@ -58,29 +60,21 @@ pub fn check_path(path: &str) -> bool {
     let parts: Vec<&str> = rest.split('/').collect();
     match parts.as_slice() {
         ["access"] | ["access", "groups" | "realm"] => true,
-        ["access", "groups" | "realm", id] => is_word(id),
+        ["access", "groups" | "realm", id] => is_name(id),
         ["nodes" | "pool" | "storage" | "vms" | "mapping" | "sdn"] => true,
-        ["nodes" | "storage", id] => is_word(id),
-        ["pool", pools @ ..] => pools.len() <= 3 && pools.iter().all(|p| is_word(p)),
+        ["nodes" | "storage", id] => is_name(id),
+        ["pool", pools @ ..] => pools.len() <= POOL_DEPTH_MAX && pools.iter().all(|p| is_name(p)),
         ["vms", vmid] => is_vmid(vmid),
-        ["mapping", kind] => is_word(kind),
-        ["mapping", kind, id] => is_word(kind) && is_word(id),
+        ["mapping", kind] => is_name(kind),
+        ["mapping", kind, id] => is_name(kind) && is_name(id),
         ["sdn", "controllers" | "dns" | "ipams" | "zones"] => true,
         ["sdn", "controllers", id] => is_controller_id(id),
         ["sdn", "dns" | "ipams", id] => is_alnum(id),
-        ["sdn", "zones", zone] => is_word(zone),
-        ["sdn", "zones", zone, vnet] => is_word(zone) && is_word(vnet),
-        ["sdn", "zones", zone, vnet, vlan] => is_word(zone) && is_word(vnet) && is_vlan(vlan),
+        ["sdn", "zones", zone] => is_name(zone),
+        ["sdn", "zones", zone, vnet] => is_name(zone) && is_name(vnet),
+        ["sdn", "zones", zone, vnet, vlan] => is_name(zone) && is_name(vnet) && is_vlan(vlan),
         _ => false,
     }
-}
-
-/// `[[:alnum:].\-_]+`.
-fn is_word(text: &str) -> bool {
-    !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
 }
 
 /// `[[:alnum:]]+`.
