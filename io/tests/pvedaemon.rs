@@ -228,14 +228,22 @@ const TOKEN_REFUSED: (u16, &str) = (
     "Permission check failed (URI '/access/ticket' not available with API token, need proper \
      ticket.",
 );
-const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
 
 fn form_header() -> (&'static str, String) {
-    (FORM.0, FORM.1.to_owned())
+    (
+        "content-type",
+        "application/x-www-form-urlencoded".to_owned(),
+    )
 }
 
 fn wrong_login_body() -> String {
     format!("username={ALICE}&password=wrong")
+}
+
+/// alice's login with a wrong password, from `peer`.
+async fn failed_login(api: &ApiService, peer: SocketAddr) -> Reply {
+    let headers = [form_header()];
+    ask(api, peer, "POST", LOGIN, &headers, &wrong_login_body()).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -245,8 +253,7 @@ fn wrong_login_body() -> String {
 /// pvedaemon is logged as who they are.
 #[test]
 fn pvedaemon_believes_pveclientip_from_loopback_peers_only() {
-    let files = node_files();
-    let api = pvedaemon(&files);
+    let api = pvedaemon(&node_files());
     let login = |peer: SocketAddr, claimed: &str| {
         let headers = [form_header(), ("pveclientip", claimed.to_owned())];
         run(ask(
@@ -284,8 +291,7 @@ fn pvedaemon_believes_pveclientip_from_loopback_peers_only() {
 /// extjs answers a failed login with 200 and `success: 0`; it waits all the same.
 #[test]
 fn a_failed_login_waits_in_every_format() {
-    let files = node_files();
-    let api = pvedaemon(&files);
+    let api = pvedaemon(&node_files());
     for path in ["/api2/json/access/ticket", "/api2/extjs/access/ticket"] {
         let headers = [form_header()];
         let reply = run(answer(
@@ -328,8 +334,7 @@ fn permissions_of(api: &ApiService, tokenid: &str) -> Value {
 
 #[test]
 fn a_token_without_privilege_separation_has_its_users_privileges() {
-    let files = node_files();
-    let api = pvedaemon(&files);
+    let api = pvedaemon(&node_files());
     let permissions = permissions_of(&api, FULL_TOKEN);
     assert_eq!(permissions["/"]["Sys.Audit"], 1, "{permissions}");
     assert_eq!(permissions["/"]["VM.Audit"], 1, "{permissions}");
@@ -338,8 +343,7 @@ fn a_token_without_privilege_separation_has_its_users_privileges() {
 
 #[test]
 fn a_token_with_privilege_separation_has_its_own_acl_cut_to_its_users() {
-    let files = node_files();
-    let api = pvedaemon(&files);
+    let api = pvedaemon(&node_files());
     let permissions = permissions_of(&api, NARROW_TOKEN);
     assert_eq!(permissions.get("/"), None, "{permissions}");
     let node = &permissions["/nodes/pve1"];
@@ -362,8 +366,7 @@ fn a_token_with_privilege_separation_has_its_own_acl_cut_to_its_users() {
 
 #[test]
 fn a_wrong_token_secret_is_401() {
-    let files = node_files();
-    let api = pvedaemon(&files);
+    let api = pvedaemon(&node_files());
     let headers = [token_header(FULL_TOKEN, "not-the-secret")];
     let reply = run(ask(&api, loopback_peer(), "GET", PERMISSIONS, &headers, ""));
     assert_eq!(status(&reply), (401, "authentication failure"));
@@ -373,8 +376,7 @@ fn a_wrong_token_secret_is_401() {
 /// wait); only to loopback peers.
 #[test]
 fn pvedaemon_answers_token_checks_at_once_to_loopback_peers_only() {
-    let files = node_files();
-    let api = pvedaemon(&files);
+    let api = pvedaemon(&node_files());
     let check = |peer: SocketAddr, secret: &str| {
         let headers = [token_header(FULL_TOKEN, secret)];
         run(answer(
@@ -397,8 +399,7 @@ fn pvedaemon_answers_token_checks_at_once_to_loopback_peers_only() {
 
 #[test]
 fn a_token_cannot_log_in() {
-    let files = node_files();
-    let api = pvedaemon(&files);
+    let api = pvedaemon(&node_files());
     let headers = [form_header(), token_header(FULL_TOKEN, TOKEN_SECRET)];
     let body = format!("username={ALICE}&password={ALICE_PASSWORD}");
     let reply = run(ask(&api, loopback_peer(), "POST", LOGIN, &headers, &body));
@@ -407,8 +408,7 @@ fn a_token_cannot_log_in() {
 
 #[test]
 fn pvedaemon_does_not_proxy_to_another_node() {
-    let files = node_files();
-    let api = pvedaemon(&files);
+    let api = pvedaemon(&node_files());
     let headers = [cookie_header("root@pam")];
     let reply = run(ask(
         &api,
@@ -513,8 +513,7 @@ fn pvedaemon_logs_the_client_address_pveproxy_forwards() {
             let daemon = start_pvedaemon(&files).await;
             let proxy = pveproxy(&files, daemon);
             let client = SocketAddr::from(([203, 0, 113, 77], 50_123));
-            let headers = [form_header()];
-            let reply = ask(&proxy, client, "POST", LOGIN, &headers, &wrong_login_body()).await;
+            let reply = failed_login(&proxy, client).await;
             assert_eq!(status(&reply), (401, "authentication failure"));
         })
     });
@@ -611,9 +610,9 @@ enum Script {
     SlowPosts(&'static [u8], Duration),
 }
 
-/// A fake daemon on a free loopback port answering with `script`; what it received goes to
-/// the returned list. Call inside [`run`].
-async fn fake_daemon(script: Script) -> (SocketAddr, Rc<RefCell<Vec<Received>>>) {
+/// pveproxy forwarding to a fake daemon on a free loopback port that answers with `script`;
+/// what the daemon received goes to the returned list. Call inside [`run`].
+async fn pveproxy_before_fake_daemon(script: Script) -> (ApiService, Rc<RefCell<Vec<Received>>>) {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .await
         .expect("bind 127.0.0.1:0");
@@ -656,7 +655,7 @@ async fn fake_daemon(script: Script) -> (SocketAddr, Rc<RefCell<Vec<Received>>>)
             });
         }
     });
-    (addr, received)
+    (pveproxy(&node_files(), addr), received)
 }
 
 const DAEMON_OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: application/json;charset=UTF-8\r\n\
@@ -669,10 +668,8 @@ async fn forwarded_time(proxy: &ApiService) -> Reply {
 
 #[test]
 fn pveproxy_forwards_only_proxmoxs_headers_and_keeps_the_body_encoding() {
-    let files = node_files();
     run(async {
-        let (daemon, received) = fake_daemon(Script::Answer(DAEMON_OK)).await;
-        let proxy = pveproxy(&files, daemon);
+        let (proxy, received) = pveproxy_before_fake_daemon(Script::Answer(DAEMON_OK)).await;
         let csrf = csrf_token_of("root@pam");
         let mut headers = vec![
             cookie_header("root@pam"),
@@ -746,10 +743,8 @@ fn pveproxy_forwards_only_proxmoxs_headers_and_keeps_the_body_encoding() {
 fn the_daemons_reply_is_relayed_as_is_with_its_location_prefix_stripped() {
     const REDIRECT: &[u8] = b"HTTP/1.1 302 Found it\r\nLocation: http://localhost:85/api2/json/x\r\n\
 Content-Encoding: gzip\r\nContent-Type: application/octet-stream\r\nContent-Length: 4\r\n\r\n\x1f\x8b\x08\x00";
-    let files = node_files();
     run(async {
-        let (daemon, _) = fake_daemon(Script::Answer(REDIRECT)).await;
-        let proxy = pveproxy(&files, daemon);
+        let (proxy, _) = pveproxy_before_fake_daemon(Script::Answer(REDIRECT)).await;
         let reply = forwarded_time(&proxy).await;
         assert_eq!(status(&reply), (302, "Found it"));
         assert_eq!(header(&reply, "location"), Some("/api2/json/x"));
@@ -768,21 +763,10 @@ Content-Encoding: gzip\r\nContent-Type: application/octet-stream\r\nContent-Leng
 fn a_connection_the_daemon_closes_is_not_reused() {
     const CLOSING: &[u8] = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 11\r\n\r\n\
 {\"data\":1}\n";
-    let files = node_files();
     run(async {
-        let (daemon, received) = fake_daemon(Script::AnswerAndClose(CLOSING)).await;
-        let proxy = pveproxy(&files, daemon);
+        let (proxy, received) = pveproxy_before_fake_daemon(Script::AnswerAndClose(CLOSING)).await;
         assert_eq!(forwarded_time(&proxy).await.status.as_u16(), 200);
-        let headers = [form_header()];
-        let login = ask(
-            &proxy,
-            remote_peer(),
-            "POST",
-            LOGIN,
-            &headers,
-            &wrong_login_body(),
-        )
-        .await;
+        let login = failed_login(&proxy, remote_peer()).await;
         assert_eq!(login.status.as_u16(), 200, "{login:?}");
         assert_eq!(forwarded_time(&proxy).await.status.as_u16(), 200);
         assert_eq!(received.borrow().len(), 3);
@@ -793,10 +777,9 @@ fn a_connection_the_daemon_closes_is_not_reused() {
 #[test]
 fn concurrent_forwards_reuse_their_connections() {
     const CLIENTS: usize = 50;
-    let files = node_files();
     run(async {
-        let (daemon, received) = fake_daemon(Script::Answer(DAEMON_OK)).await;
-        let proxy = Rc::new(pveproxy(&files, daemon));
+        let (proxy, received) = pveproxy_before_fake_daemon(Script::Answer(DAEMON_OK)).await;
+        let proxy = Rc::new(proxy);
         for _ in 0..2 {
             let mut wave = tokio::task::JoinSet::new();
             for _ in 0..CLIENTS {
@@ -824,25 +807,13 @@ fn concurrent_forwards_reuse_their_connections() {
 #[test]
 fn a_flood_of_failing_logins_does_not_hold_up_authenticated_calls() {
     const HELD: Duration = Duration::from_secs(2);
-    let files = node_files();
     run(async {
-        let (daemon, _) = fake_daemon(Script::SlowPosts(DAEMON_OK, HELD)).await;
-        let proxy = Rc::new(pveproxy(&files, daemon));
+        let (proxy, _) = pveproxy_before_fake_daemon(Script::SlowPosts(DAEMON_OK, HELD)).await;
+        let proxy = Rc::new(proxy);
         let mut logins = tokio::task::JoinSet::new();
         for _ in 0..REQUESTS_MAX + 6 {
             let proxy = Rc::clone(&proxy);
-            logins.spawn_local(async move {
-                let headers = [form_header()];
-                ask(
-                    &proxy,
-                    remote_peer(),
-                    "POST",
-                    LOGIN,
-                    &headers,
-                    &wrong_login_body(),
-                )
-                .await
-            });
+            logins.spawn_local(async move { failed_login(&proxy, remote_peer()).await });
         }
         // Let the logins take every turn there is for them.
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -865,9 +836,8 @@ async fn closed_port() -> SocketAddr {
 /// While pvedaemon is away, a valid token is not reported revoked.
 #[test]
 fn a_token_pvedaemon_cannot_check_is_500_not_401() {
-    let files = node_files();
     run(async {
-        let proxy = pveproxy(&files, closed_port().await);
+        let proxy = pveproxy(&node_files(), closed_port().await);
         let headers = [token_header(FULL_TOKEN, TOKEN_SECRET)];
         let reply = answer(
             &proxy,
@@ -891,9 +861,8 @@ fn a_token_pvedaemon_cannot_check_is_500_not_401() {
 
 #[test]
 fn a_daemon_that_is_not_listening_is_595() {
-    let files = node_files();
     run(async {
-        let proxy = pveproxy(&files, closed_port().await);
+        let proxy = pveproxy(&node_files(), closed_port().await);
         let reply = forwarded_time(&proxy).await;
         assert_eq!(status(&reply), (595, "Connection refused"));
         assert!(reply.body.is_empty());
@@ -902,10 +871,8 @@ fn a_daemon_that_is_not_listening_is_595() {
 
 #[test]
 fn a_daemon_that_closes_without_answering_is_596() {
-    let files = node_files();
     run(async {
-        let (daemon, received) = fake_daemon(Script::AnswerAndClose(b"")).await;
-        let proxy = pveproxy(&files, daemon);
+        let (proxy, received) = pveproxy_before_fake_daemon(Script::AnswerAndClose(b"")).await;
         let reply = forwarded_time(&proxy).await;
         assert_eq!(reply.status.as_u16(), 596, "{reply:?}");
         assert!(reply.body.is_empty());
@@ -917,10 +884,9 @@ fn a_daemon_that_closes_without_answering_is_596() {
 /// paused once a pooled connection is up, so the 30 s pass at once.
 #[test]
 fn a_daemon_silent_for_30_s_is_596() {
-    let files = node_files();
     run(async {
-        let (daemon, received) = fake_daemon(Script::AnswerOnceThenSilence(DAEMON_OK)).await;
-        let proxy = pveproxy(&files, daemon);
+        let (proxy, received) =
+            pveproxy_before_fake_daemon(Script::AnswerOnceThenSilence(DAEMON_OK)).await;
         assert_eq!(forwarded_time(&proxy).await.status.as_u16(), 200);
         tokio::time::pause();
         let asked = tokio::time::Instant::now();
@@ -938,10 +904,8 @@ fn a_daemon_silent_for_30_s_is_596() {
 #[test]
 fn a_reply_cut_off_in_its_body_is_597() {
     const CUT: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"data\":";
-    let files = node_files();
     run(async {
-        let (daemon, _) = fake_daemon(Script::AnswerAndClose(CUT)).await;
-        let proxy = pveproxy(&files, daemon);
+        let (proxy, _) = pveproxy_before_fake_daemon(Script::AnswerAndClose(CUT)).await;
         let reply = forwarded_time(&proxy).await;
         assert_eq!(reply.status.as_u16(), 597, "{reply:?}");
         assert!(reply.body.is_empty());
@@ -950,10 +914,10 @@ fn a_reply_cut_off_in_its_body_is_597() {
 
 #[test]
 fn a_reply_that_is_not_http_is_599() {
-    let files = node_files();
     run(async {
-        let (daemon, _) = fake_daemon(Script::AnswerAndClose(b"SSH-2.0-OpenSSH_9.2\r\n\r\n")).await;
-        let proxy = pveproxy(&files, daemon);
+        let (proxy, _) =
+            pveproxy_before_fake_daemon(Script::AnswerAndClose(b"SSH-2.0-OpenSSH_9.2\r\n\r\n"))
+                .await;
         let reply = forwarded_time(&proxy).await;
         assert_eq!(reply.status.as_u16(), 599, "{reply:?}");
         assert!(reply.body.is_empty());
