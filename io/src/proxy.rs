@@ -264,8 +264,10 @@ async fn serve_connection<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin + 'static,
 {
-    let Some(tls) = settings.tls.clone() else {
-        serve_plain_api(stream, peer, settings, shared).await;
+    let context = RequestContext::new(peer, settings, shared);
+    let Some(tls) = context.settings.tls.clone() else {
+        // The API over plain HTTP (pvedaemon on loopback).
+        serve_api(WriteTimeout::new(stream), context).await;
         return;
     };
     let mut first = [0u8; 1];
@@ -275,7 +277,6 @@ async fn serve_connection<S>(
         first: Some(first[0]),
         inner: WriteTimeout::new(stream),
     };
-    let context = RequestContext::new(peer, Rc::clone(&settings), Rc::clone(&shared));
     if !core_http::looks_like_tls(first[0]) {
         serve_plain_redirect(stream, context).await;
         return;
@@ -283,21 +284,15 @@ async fn serve_connection<S>(
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     let handshake = tokio::time::timeout(core_http::IDLE_TIMEOUT, acceptor.accept(stream)).await;
     let Ok(Ok(tls)) = handshake else { return };
-    let service = service_fn(move |request| handle_request(request, Rc::clone(&context)));
-    serve_http(TokioIo::new(tls), service, &shared).await;
+    serve_api(tls, context).await;
 }
 
-/// The API over plain HTTP (pvedaemon on loopback).
-async fn serve_plain_api<S>(
-    stream: S,
-    peer: SocketAddr,
-    settings: Rc<ProxySettings>,
-    shared: Rc<Shared>,
-) where
+/// The API on an established stream: TLS, or plain HTTP for pvedaemon.
+async fn serve_api<S>(stream: S, context: Rc<RequestContext>)
+where
     S: AsyncRead + AsyncWrite + Unpin + 'static,
 {
-    let context = RequestContext::new(peer, settings, Rc::clone(&shared));
-    let stream = WriteTimeout::new(stream);
+    let shared = Rc::clone(&context.shared);
     let service = service_fn(move |request| handle_request(request, Rc::clone(&context)));
     serve_http(TokioIo::new(stream), service, &shared).await;
 }
