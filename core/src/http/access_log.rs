@@ -15,9 +15,9 @@
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use http::Version;
 use http::request::Parts;
 
+use super::version_number;
 use crate::acl::AddrList;
 use crate::time::UnixTime;
 
@@ -70,10 +70,10 @@ pub fn format_line_dated(entry: &AccessLogEntry<'_>, date: &str) -> String {
 /// sent it: origin form, or absolute or authority form when it used those).
 pub fn request_line(parts: &Parts) -> String {
     format!(
-        "{} {} {}",
+        "{} {} HTTP/{}",
         parts.method,
         parts.uri,
-        version_text(parts.version)
+        version_number(parts.version)
     )
 }
 
@@ -119,22 +119,6 @@ fn client_text(client: IpAddr) -> String {
     }
 }
 
-fn version_text(version: Version) -> &'static str {
-    if version == Version::HTTP_09 {
-        "HTTP/0.9"
-    } else if version == Version::HTTP_10 {
-        "HTTP/1.0"
-    } else if version == Version::HTTP_11 {
-        "HTTP/1.1"
-    } else if version == Version::HTTP_2 {
-        "HTTP/2.0"
-    } else if version == Version::HTTP_3 {
-        "HTTP/3.0"
-    } else {
-        "HTTP/?"
-    }
-}
-
 /// Apache-style escaping: `"` and `\` backslashed, ASCII controls as `\xHH`.
 fn push_escaped(out: &mut String, text: &str) {
     for c in text.chars() {
@@ -153,7 +137,7 @@ fn push_escaped(out: &mut String, text: &str) {
 mod tests {
     use std::net::{Ipv4Addr, Ipv6Addr};
 
-    use http::Request;
+    use http::{Request, Version};
 
     use super::*;
 

@@ -23,7 +23,7 @@ use http::header::{self, HeaderMap};
 use http::request::Parts;
 use http::{Method, StatusCode, Version};
 
-use super::{BODY_LEN_MAX, Reply, generic_error};
+use super::{BODY_LEN_MAX, Reply, generic_error, version_number};
 
 /// Proxmox answers protocol and content-type problems with a bare 506 (not 505 or 415); the
 /// reason phrase is the message, so its registered name ("Variant Also Negotiates") never shows.
@@ -68,18 +68,12 @@ fn check_version(version: Version) -> Result<(), Rejection> {
     if version == Version::HTTP_10 || version == Version::HTTP_11 {
         return Ok(());
     }
-    let number = if version == Version::HTTP_09 {
-        "0.9"
-    } else if version == Version::HTTP_2 {
-        "2.0"
-    } else if version == Version::HTTP_3 {
-        "3.0"
-    } else {
-        "?"
-    };
     Err(Rejection::new(
         PROXMOX_506,
-        format!("http protocol version {number} not supported"),
+        format!(
+            "http protocol version {} not supported",
+            version_number(version)
+        ),
     ))
 }
 

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use http::header::{self, HeaderName, HeaderValue};
-use http::{Method, StatusCode};
+use http::{Method, StatusCode, Version};
 
 use crate::time::UnixTime;
 
@@ -152,6 +152,24 @@ fn reason_phrase(status: StatusCode, message: &str) -> Option<String> {
         return Some(canonical_reason(status).to_owned());
     }
     Some(first.to_owned())
+}
+
+/// The protocol version as the request line writes it after `HTTP/` (`?` for one `http` may
+/// add later).
+fn version_number(version: Version) -> &'static str {
+    if version == Version::HTTP_09 {
+        "0.9"
+    } else if version == Version::HTTP_10 {
+        "1.0"
+    } else if version == Version::HTTP_11 {
+        "1.1"
+    } else if version == Version::HTTP_2 {
+        "2.0"
+    } else if version == Version::HTTP_3 {
+        "3.0"
+    } else {
+        "?"
+    }
 }
 
 fn canonical_reason(status: StatusCode) -> &'static str {
