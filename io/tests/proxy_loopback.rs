@@ -369,12 +369,16 @@ async fn tls_connect_with(
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake hangs"))?
 }
 
-/// A TLS connection with a default client (both versions, rustls' order).
-async fn tls_connect(addr: SocketAddr) -> Conn<TlsStream<TcpStream>> {
-    let stream = tls_connect_with(addr, client_config(BOTH, false))
+/// A TLS stream from a default client (both versions, rustls' order).
+async fn tls_stream(addr: SocketAddr) -> TlsStream<TcpStream> {
+    tls_connect_with(addr, client_config(BOTH, false))
         .await
-        .expect("TLS handshake");
-    Conn::new(stream)
+        .expect("TLS handshake")
+}
+
+/// A TLS connection with a default client.
+async fn tls_connect(addr: SocketAddr) -> Conn<TlsStream<TcpStream>> {
+    Conn::new(tls_stream(addr).await)
 }
 
 fn leaf_of(stream: &TlsStream<TcpStream>) -> CertificateDer<'static> {
@@ -597,6 +601,11 @@ fn post_head(path: &str, csrf_token: Option<&str>, content_length: usize) -> Str
     )
 }
 
+/// The access-log line of a connection the host ACL refused at accept (no request line).
+fn denied_log_line() -> String {
+    log_line("-", 403, "-")
+}
+
 /// The access-log line of a request from 127.0.0.1 at [`NOW`], anonymous.
 fn log_line(request_line: &str, status: u16, bytes: &str) -> String {
     log_line_as("-", request_line, status, bytes)
@@ -616,9 +625,7 @@ fn denied_peer_sees_the_connection_closed_without_a_byte_and_is_logged_403() {
         let server = start(settings_with("DENY_FROM=127.0.0.1\n")).await;
 
         // A client that sends nothing gets an immediate close: not one byte.
-        let tcp = TcpStream::connect(server.addr).await.expect("TCP connect");
-        let mut raw = Conn::new(tcp);
-        raw.assert_closed().await;
+        plain(server.addr).await.assert_closed().await;
 
         // A TLS client gets no alert (an alert would be InvalidData), just a closed socket.
         let error = tls_connect_with(server.addr, client_config(BOTH, false))
@@ -626,7 +633,7 @@ fn denied_peer_sees_the_connection_closed_without_a_byte_and_is_logged_403() {
             .expect_err("no handshake with a denied peer");
         assert!(is_closed(&error), "{error:?}");
 
-        let denied = format!("::ffff:127.0.0.1 - - {LOG_DATE} \"-\" 403 -\n");
+        let denied = denied_log_line();
         assert_eq!(server.log_lines(), [denied.clone(), denied]);
     });
 }
@@ -673,8 +680,7 @@ fn dual_stack_listener_applies_the_acl_to_ipv4_mapped_peers() {
         };
         Conn::new(tcp).assert_closed().await;
         // The peer arrives as ::ffff:127.0.0.1 and is still matched by the IPv4 entry.
-        let denied = format!("::ffff:127.0.0.1 - - {LOG_DATE} \"-\" 403 -\n");
-        assert_eq!(server.log_lines(), [denied]);
+        assert_eq!(server.log_lines(), [denied_log_line()]);
     });
 }
 
@@ -789,9 +795,7 @@ fn disable_tls_1_3_refuses_tls13_only_clients() {
 /// The leaf certificate a client is served with these files.
 async fn served_leaf(files: &Files) -> CertificateDer<'static> {
     let server = start(files.settings()).await;
-    let stream = tls_connect_with(server.addr, client_config(BOTH, false))
-        .await
-        .expect("TLS handshake");
+    let stream = tls_stream(server.addr).await;
     let leaf = leaf_of(&stream);
     let response = Conn::new(stream)
         .request(&get_anonymous(DOMAINS_PATH))
@@ -1155,6 +1159,20 @@ fn success_keeps_the_connection_and_an_error_closes_it() {
     });
 }
 
+/// The server closes `conn` about 5 s (Proxmox's idle timeout) from now, without sending more.
+async fn assert_closed_after_the_idle_timeout(conn: &mut Conn<TlsStream<TcpStream>>) {
+    let since = tokio::time::Instant::now();
+    assert!(
+        conn.closes_within(Duration::from_secs(8)).await,
+        "still open"
+    );
+    let waited = since.elapsed();
+    assert!(
+        waited >= Duration::from_millis(4900) && waited < Duration::from_millis(6500),
+        "closed after {waited:?}"
+    );
+}
+
 /// Runs alongside the other 5 s tests.
 #[test]
 fn idle_keep_alive_connection_is_closed_after_5_s() {
@@ -1162,16 +1180,7 @@ fn idle_keep_alive_connection_is_closed_after_5_s() {
         let server = start(settings_with("")).await;
         let mut conn = tls_connect(server.addr).await;
         assert_eq!(conn.request(&get(VERSION_PATH)).await.status, 200);
-        let idle_since = tokio::time::Instant::now();
-        assert!(
-            conn.closes_within(Duration::from_secs(8)).await,
-            "still open"
-        );
-        let idle = idle_since.elapsed();
-        assert!(
-            idle >= Duration::from_millis(4900) && idle < Duration::from_millis(6500),
-            "closed after {idle:?}"
-        );
+        assert_closed_after_the_idle_timeout(&mut conn).await;
     });
 }
 
@@ -1180,8 +1189,7 @@ fn idle_keep_alive_connection_is_closed_after_5_s() {
 fn plain_http_head_is_refused_before_any_redirect() {
     run(async {
         let server = start(settings_with("")).await;
-        let tcp = TcpStream::connect(server.addr).await.expect("connects");
-        let mut conn = Conn::new(tcp);
+        let mut conn = plain(server.addr).await;
         let reply = conn
             .request("HEAD /x HTTP/1.1\r\nHost: h:8006\r\n\r\n")
             .await;
@@ -1249,9 +1257,7 @@ fn a_keep_alive_connection_serves_at_most_100_requests() {
 fn a_client_that_never_reads_is_dropped_after_5_s() {
     run(async {
         let server = start(settings_with("")).await;
-        let stream = tls_connect_with(server.addr, client_config(BOTH, false))
-            .await
-            .expect("TLS handshake");
+        let stream = tls_stream(server.addr).await;
         let (mut reader, mut writer) = tokio::io::split(stream);
         // Far more replies (~30 MB) than the socket buffers between the two can hold.
         const REQUESTS: usize = 100_000;
@@ -1303,16 +1309,7 @@ fn a_stalled_request_body_is_closed_after_5_s() {
             b"POST /api2/json/version HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\n12345",
         )
         .await;
-        let since = tokio::time::Instant::now();
-        assert!(
-            conn.closes_within(Duration::from_secs(8)).await,
-            "still open"
-        );
-        let waited = since.elapsed();
-        assert!(
-            waited >= Duration::from_millis(4900) && waited < Duration::from_millis(6500),
-            "closed after {waited:?}"
-        );
+        assert_closed_after_the_idle_timeout(&mut conn).await;
     });
 }
 
@@ -1448,9 +1445,7 @@ fn reload_keeps_open_connections_and_serves_the_new_certificate_to_new_ones() {
         let new = cert("after reload");
         let server = start(Files::new("").default_pair(&old).settings()).await;
 
-        let stream = tls_connect_with(server.addr, client_config(BOTH, false))
-            .await
-            .expect("TLS handshake");
+        let stream = tls_stream(server.addr).await;
         assert_eq!(leaf_of(&stream), old.leaf);
         let mut open = Conn::new(stream);
         assert_eq!(open.request(&get(VERSION_PATH)).await.status, 200);
@@ -1464,9 +1459,7 @@ fn reload_keeps_open_connections_and_serves_the_new_certificate_to_new_ones() {
         assert_eq!(response.status, 200);
         assert_eq!(response.body_text(), VERSION_BODY);
         // ...and a new one gets the new certificate.
-        let stream = tls_connect_with(server.addr, client_config(BOTH, false))
-            .await
-            .expect("TLS handshake");
+        let stream = tls_stream(server.addr).await;
         assert_eq!(leaf_of(&stream), new.leaf);
         assert_eq!(
             Conn::new(stream).request(&get(VERSION_PATH)).await.status,
@@ -1487,14 +1480,10 @@ fn reload_applies_the_acl_to_new_connections_only() {
         server.handle.reload(settings_with("DENY_FROM=127.0.0.1\n"));
 
         assert_eq!(open.request(&get(VERSION_PATH)).await.status, 200);
-        let mut denied = Conn::new(TcpStream::connect(server.addr).await.expect("connect"));
-        denied.assert_closed().await;
+        plain(server.addr).await.assert_closed().await;
         let lines = server.log_lines();
         assert_eq!(lines.len(), 3, "{lines:?}");
-        assert_eq!(
-            lines[2],
-            format!("::ffff:127.0.0.1 - - {LOG_DATE} \"-\" 403 -\n")
-        );
+        assert_eq!(lines[2], denied_log_line());
     });
 }
 
@@ -1511,9 +1500,7 @@ fn an_invalid_config_does_not_load_and_the_served_settings_stay() {
         assert!(error.contains("POLICY"), "{error}");
 
         assert!(Rc::ptr_eq(&before, &server.handle.settings()));
-        let stream = tls_connect_with(server.addr, client_config(BOTH, false))
-            .await
-            .expect("TLS handshake");
+        let stream = tls_stream(server.addr).await;
         assert_eq!(leaf_of(&stream), good.leaf);
     });
 }
