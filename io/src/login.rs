@@ -262,6 +262,26 @@ mod tests {
         ApiService::new(settings, access, clock, None)
     }
 
+    /// A node at START with its ticket keys, alice@pve in user.cfg and her PASSWORD hashed
+    /// with `salt` (crypt's `$5$…$` setting) in shadow.cfg.
+    fn node_with_alice(salt: &str) -> (Arc<ManualClock>, MemFs) {
+        let clock = Arc::new(ManualClock::new(UnixTime(START)));
+        let files = MemFs::new(clock.clone());
+        authkey::ensure_keys(&files, &Root::default()).expect("keys");
+        files.insert(USER_CFG, "user:alice@pve:1:0:::\n", 0o640);
+        let hash = corral_core::password::crypt(PASSWORD, salt).expect("hash");
+        files.insert(SHADOW_CFG, format!("alice@pve:{hash}:\n"), 0o600);
+        (clock, files)
+    }
+
+    /// pvedaemon's runtime: one thread, with timers.
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+    }
+
     fn request(password: &str) -> LoginRequest {
         LoginRequest {
             username: "alice@pve".to_owned(),
@@ -275,21 +295,12 @@ mod tests {
     /// and signs; meanwhile another task on pvedaemon's only thread keeps running.
     #[test]
     fn a_login_does_not_stall_other_requests_on_the_daemons_thread() {
-        let clock = Arc::new(ManualClock::new(UnixTime(START)));
-        let files = MemFs::new(clock.clone());
-        authkey::ensure_keys(&files, &Root::default()).expect("keys");
-        files.insert(USER_CFG, "user:alice@pve:1:0:::\n", 0o640);
         // Many rounds: a hash that takes a while to check, as `rounds=` allows.
-        let hash =
-            corral_core::password::crypt(PASSWORD, "$5$rounds=40000$saltsalt$").expect("hash");
-        files.insert(SHADOW_CFG, format!("alice@pve:{hash}:\n"), 0o600);
+        let (clock, files) = node_with_alice("$5$rounds=40000$saltsalt$");
         clock.advance(AUTHKEY_LIFETIME);
         let api = pvedaemon(&files, clock.clone());
 
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime = runtime();
         let (reply, took, longest_stall) = runtime.block_on(async {
             let done = Arc::new(AtomicBool::new(false));
             let ticker = tokio::spawn({
@@ -329,17 +340,9 @@ mod tests {
 
     #[test]
     fn a_wrong_password_is_checked_off_the_loop_and_refused() {
-        let clock = Arc::new(ManualClock::new(UnixTime(START)));
-        let files = MemFs::new(clock.clone());
-        authkey::ensure_keys(&files, &Root::default()).expect("keys");
-        files.insert(USER_CFG, "user:alice@pve:1:0:::\n", 0o640);
-        let hash = corral_core::password::crypt(PASSWORD, "$5$saltsalt$").expect("hash");
-        files.insert(SHADOW_CFG, format!("alice@pve:{hash}:\n"), 0o600);
+        let (clock, files) = node_with_alice("$5$saltsalt$");
         let api = pvedaemon(&files, clock);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime = runtime();
         let error = runtime
             .block_on(api.login(request("wrong")))
             .expect_err("refused");
@@ -354,22 +357,14 @@ mod tests {
     /// requirement: no password login, rather than the default realms.
     #[test]
     fn an_unreadable_domains_cfg_refuses_password_logins() {
-        let clock = Arc::new(ManualClock::new(UnixTime(START)));
-        let files = MemFs::new(clock.clone());
-        authkey::ensure_keys(&files, &Root::default()).expect("keys");
-        files.insert(USER_CFG, "user:alice@pve:1:0:::\n", 0o640);
-        let hash = corral_core::password::crypt(PASSWORD, "$5$saltsalt$").expect("hash");
-        files.insert(SHADOW_CFG, format!("alice@pve:{hash}:\n"), 0o600);
+        let (clock, files) = node_with_alice("$5$saltsalt$");
         files.insert(
             DOMAINS_CFG,
             b"pve: pve\n\tcomment B\xe9la\n\ttfa type=totp\n".to_vec(),
             0o640,
         );
         let api = pvedaemon_with_ttl(&files, clock, Duration::ZERO);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime = runtime();
         let error = runtime
             .block_on(api.login(request(PASSWORD)))
             .expect_err("refused");
@@ -394,17 +389,9 @@ mod tests {
     /// its login caused is accepted, however long the keys are cached.
     #[test]
     fn a_ticket_from_the_login_that_rotated_renews_at_once() {
-        let clock = Arc::new(ManualClock::new(UnixTime(START)));
-        let files = MemFs::new(clock.clone());
-        authkey::ensure_keys(&files, &Root::default()).expect("keys");
-        files.insert(USER_CFG, "user:alice@pve:1:0:::\n", 0o640);
-        let hash = corral_core::password::crypt(PASSWORD, "$5$saltsalt$").expect("hash");
-        files.insert(SHADOW_CFG, format!("alice@pve:{hash}:\n"), 0o600);
+        let (clock, files) = node_with_alice("$5$saltsalt$");
         let api = pvedaemon(&files, clock.clone());
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime = runtime();
         // Keys cached before the rotation is due.
         api.access().public_keys().expect("keys");
         clock.advance(AUTHKEY_LIFETIME);
