@@ -32,7 +32,7 @@ use serde_json::{Map, Value};
 use super::ids::{Authid, Tokenid, Userid};
 use super::path::{normalize_path, walk};
 use super::privs::{NO_ACCESS, PrivSet};
-use super::user_cfg::{AclNode, RoleFlags, Token, User, UserConfig};
+use super::user_cfg::{AclNode, Pool, RoleFlags, Token, User, UserConfig};
 use crate::time::UnixTime;
 
 /// Why a user or token may not authenticate. The messages are Proxmox's.
@@ -346,18 +346,48 @@ impl UserConfig {
     /// The roles found on `/pool/<p>` for every pool holding the guest or storage `path` names.
     fn pool_roles(&self, walker: Walker<'_>, path: &str) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
-        let parts: Vec<&str> = path.split('/').collect();
+        let Some(member) = PoolMember::of(path) else {
+            return out;
+        };
         for (name, pool) in &self.pools {
-            let member = match parts.as_slice() {
-                ["", "vms", id] => pool.vms.iter().any(|vmid| vmid.to_string() == *id),
-                ["", "storage", id] => pool.storage.contains(*id),
-                _ => false,
-            };
-            if member {
+            if member.is_in(pool) {
                 out.extend(self.roles(walker, &format!("/pool/{name}")).into_keys());
             }
         }
         out
+    }
+}
+
+/// What a `/vms/<id>` or `/storage/<id>` path names, to look for in pools.
+enum PoolMember<'a> {
+    Vm(u32),
+    Storage(&'a str),
+}
+
+impl<'a> PoolMember<'a> {
+    /// `None` for any other path, and for a guest id no pool can hold (one that is not a
+    /// `u32` written the way it prints, such as `0100`).
+    fn of(path: &'a str) -> Option<PoolMember<'a>> {
+        let (kind, id) = path.strip_prefix('/')?.split_once('/')?;
+        if id.contains('/') {
+            return None;
+        }
+        match kind {
+            "vms" => id
+                .parse::<u32>()
+                .ok()
+                .filter(|vmid| vmid.to_string() == id)
+                .map(PoolMember::Vm),
+            "storage" => Some(PoolMember::Storage(id)),
+            _ => None,
+        }
+    }
+
+    fn is_in(&self, pool: &Pool) -> bool {
+        match self {
+            PoolMember::Vm(vmid) => pool.vms.contains(vmid),
+            PoolMember::Storage(id) => pool.storage.contains(*id),
+        }
     }
 }
 
