@@ -66,6 +66,21 @@ pub struct ProxySettings {
     pub real_ip_allow_from: Option<AddrList>,
 }
 
+impl ProxySettings {
+    /// pvedaemon's server, Proxmox's `trusted_env`: no host ACL, no TLS, no real-IP header.
+    /// Compression on, as Proxmox's server defaults it: pveproxy asks for it (Accept-Encoding)
+    /// only when its COMPRESSION is on, and relays the compressed reply as is.
+    pub fn trusted_daemon() -> Self {
+        ProxySettings {
+            acl: HostAcl::default(),
+            tls: None,
+            compression: true,
+            real_ip_header: None,
+            real_ip_allow_from: None,
+        }
+    }
+}
+
 /// Everything a connection needs, shared by all of them.
 #[derive(Debug)]
 struct Shared {

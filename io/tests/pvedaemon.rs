@@ -430,14 +430,8 @@ async fn start_pvedaemon(files: &MemFs) -> SocketAddr {
         .bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
         .await
         .expect("bind 127.0.0.1:0");
-    let settings = ProxySettings {
-        acl: Default::default(),
-        tls: None,
-        compression: true,
-        real_ip_header: None,
-        real_ip_allow_from: None,
-    };
     let api = Rc::new(pvedaemon(files));
+    let settings = ProxySettings::trusted_daemon();
     let server = ProxyServer::new(listener, settings, api, clock(), Rc::new(NullLog));
     let addr = server.local_addr().expect("bound");
     tokio::task::spawn_local(server.run());

@@ -18,7 +18,6 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use corral_core::acl::HostAcl;
 use corral_core::api::Role;
 use corral_core::auth::ticket::SignDigest;
 use corral_io::access::AccessFiles;
@@ -171,16 +170,8 @@ async fn serve(args: &StartArgs, node: String) -> Result<()> {
     };
     let access = AccessFiles::new(Rc::new(RealFiles), root.clone());
     let api = Rc::new(ApiService::new(settings, access, Arc::clone(&clock), None));
-    // Proxmox's trusted_env: no host ACL, no TLS, no access log. Compression on, as Proxmox's
-    // server defaults it: pveproxy asks for it (Accept-Encoding) only when its COMPRESSION is
-    // on, and relays the compressed reply as is.
-    let server_settings = ProxySettings {
-        acl: HostAcl::default(),
-        tls: None,
-        compression: true,
-        real_ip_header: None,
-        real_ip_allow_from: None,
-    };
+    // Proxmox's trusted_env, and no access log.
+    let server_settings = ProxySettings::trusted_daemon();
     let server = ProxyServer::new(listener, server_settings, api, clock, Rc::new(NullLog));
     let handle = server.handle();
     daemon::write_pid_file(&root, PVEDAEMON)?;
