@@ -175,13 +175,9 @@ impl UserConfig {
     pub fn compute_api_permission(&self, who: &Authid) -> Value {
         let mut cap: BTreeMap<&str, BTreeSet<&'static str>> =
             CAP_KEYS.iter().map(|key| (*key, BTreeSet::new())).collect();
-        let mut paths: Vec<String> = CAP_PATHS.iter().map(|p| (*p).to_owned()).collect();
+        let mut paths: BTreeSet<String> = CAP_PATHS.iter().map(|p| (*p).to_owned()).collect();
         paths.extend(self.acl_tree_paths());
-        let mut seen = BTreeSet::new();
         for path in paths {
-            if !seen.insert(path.clone()) {
-                continue;
-            }
             let privs = self.privileges(who, &path).privs;
             let toplevel = toplevel(&path);
             for name in privs.names() {
