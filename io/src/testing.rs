@@ -1,5 +1,5 @@
 //! Support for the workspace's tests (feature `testing`; always in io's own tests): what a
-//! daemon logs, as a user reads it in the journal.
+//! daemon logs, as a user reads it in the journal, and a forged ticket.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -17,6 +17,24 @@ pub fn logged<T>(work: impl FnOnce() -> T) -> (T, String) {
     let result = tracing::subscriber::with_default(subscriber, work);
     let bytes = captured.0.lock().map(|b| b.clone()).unwrap_or_default();
     (result, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// `ticket` with one bit of its signature flipped: the lowest bit of the base64 digit in the
+/// middle of the signature (`PVE:<user>:<time>::<signature>`).
+pub fn flip_signature_bit(ticket: &str) -> String {
+    const BASE64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let (data, signature) = ticket
+        .split_once("::")
+        .expect("PVE:<user>:<time>::<signature>");
+    let mut signature = signature.as_bytes().to_vec();
+    let middle = signature.len() / 2;
+    let digit = BASE64
+        .iter()
+        .position(|&c| c == signature[middle])
+        .expect("a base64 digit");
+    signature[middle] = BASE64[digit ^ 1];
+    let signature = String::from_utf8(signature).expect("still ASCII");
+    format!("{data}::{signature}")
 }
 
 #[derive(Clone, Default)]

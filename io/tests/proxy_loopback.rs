@@ -36,6 +36,7 @@ use corral_io::files::{MemFiles, MemFs, Root};
 use corral_io::net::{Network, TokioNet};
 use corral_io::proxy::{ProxyHandle, ProxyServer, ProxySettings};
 use corral_io::proxy_settings::{self, LoadError, Loaded};
+use corral_io::testing::flip_signature_bit;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, aws_lc_rs};
@@ -1796,20 +1797,7 @@ fn a_post_with_a_ticket_needs_a_valid_csrf_token() {
 /// The ticket with one bit of its signature flipped (one base64 digit changed in its lowest
 /// bit).
 fn forged_ticket() -> String {
-    const BASE64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let ticket = &keys().ticket;
-    let (data, signature) = ticket
-        .split_once("::")
-        .expect("PVE:<user>:<time>::<signature>");
-    let mut signature = signature.as_bytes().to_vec();
-    let middle = signature.len() / 2;
-    let digit = BASE64
-        .iter()
-        .position(|&c| c == signature[middle])
-        .expect("a base64 digit");
-    signature[middle] = BASE64[digit ^ 1];
-    let signature = String::from_utf8(signature).expect("still ASCII");
-    format!("{data}::{signature}")
+    flip_signature_bit(&keys().ticket)
 }
 
 #[test]

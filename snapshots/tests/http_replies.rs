@@ -39,6 +39,7 @@ use corral_io::authkey::{
 };
 use corral_io::clock::{ManualClock, WallClock};
 use corral_io::files::{MemFs, Root};
+use corral_io::testing::flip_signature_bit;
 
 /// 2026-11-24 21:30:00 UTC.
 const NOW: UnixTime = UnixTime(1_795_555_800);
@@ -68,17 +69,7 @@ fn root_credentials() -> &'static RootCredentials {
         let key = SigningKey::from_pem(AUTHKEY).expect("test key A");
         let ticket =
             ticket::sign("root@pam", NOW, &key, SignDigest::Sha256).expect("a ticket for root");
-        // Flip the lowest bit of one base64 digit in the middle of the signature.
-        const BASE64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let mut forged = ticket.clone().into_bytes();
-        let signature = ticket.find("::").expect("a signature") + 2;
-        let middle = signature + (ticket.len() - signature) / 2;
-        let digit = BASE64
-            .iter()
-            .position(|&c| c == forged[middle])
-            .expect("a base64 digit");
-        forged[middle] = BASE64[digit ^ 1];
-        let forged = String::from_utf8(forged).expect("ASCII");
+        let forged = flip_signature_bit(&ticket);
         let csrf_token = csrf_secret().token("root@pam", NOW).expect("a CSRF token");
         RootCredentials {
             ticket: ticket.replace(':', "%3A"),
