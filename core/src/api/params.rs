@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::escape::{uri_escape, uri_unescape};
+use crate::http::limits::media_type;
 
 /// Parameters by name. Form values are JSON strings; JSON bodies keep their types.
 pub type Params = BTreeMap<String, Value>;
@@ -26,11 +27,8 @@ pub enum BodyEncoding {
 impl BodyEncoding {
     /// From the request's `Content-Type` (already checked to be one of the two, or absent).
     pub fn from_content_type(content_type: Option<&[u8]>) -> BodyEncoding {
-        let media_type = content_type
-            .map(|value| String::from_utf8_lossy(value).to_ascii_lowercase())
-            .unwrap_or_default();
-        let media_type = media_type.split([';', ',']).next().unwrap_or_default();
-        if media_type.trim() == "application/json" {
+        let content_type = String::from_utf8_lossy(content_type.unwrap_or_default());
+        if media_type(&content_type).eq_ignore_ascii_case("application/json") {
             BodyEncoding::Json
         } else {
             BodyEncoding::Form

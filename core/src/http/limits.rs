@@ -149,8 +149,7 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), Rejection> {
     let Some(value) = joined(headers, &header::CONTENT_TYPE) else {
         return Ok(());
     };
-    // Proxmox's parse_content_type: the part before the first `;` or `,`.
-    let media_type = value.split([';', ',']).next().unwrap_or_default().trim();
+    let media_type = media_type(&value);
     let accepted = media_type.is_empty()
         || media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded")
         || media_type.eq_ignore_ascii_case("application/json");
@@ -162,6 +161,16 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), Rejection> {
         // Proxmox's wording, stray quote included.
         format!("upload 'Content-Type '{value}' not implemented"),
     ))
+}
+
+/// Proxmox's `parse_content_type`: the media type is the part before the first `;` or `,`,
+/// trimmed (compare it case-insensitively).
+pub(crate) fn media_type(content_type: &str) -> &str {
+    content_type
+        .split([';', ','])
+        .next()
+        .unwrap_or_default()
+        .trim()
 }
 
 /// Every value of a header joined with ", " (as Perl's HTTP::Headers returns it), bytes that
