@@ -30,8 +30,8 @@ pub(crate) fn uri_unescape(input: &[u8]) -> Vec<u8> {
 }
 
 /// [`uri_unescape`], the bytes then read as UTF-8 with invalid sequences replaced (U+FFFD).
-pub(crate) fn uri_unescape_lossy(input: &str) -> String {
-    String::from_utf8_lossy(&uri_unescape(input.as_bytes())).into_owned()
+pub(crate) fn uri_unescape_lossy(input: impl AsRef<[u8]>) -> String {
+    String::from_utf8_lossy(&uri_unescape(input.as_ref())).into_owned()
 }
 
 fn hex_value(digit: u8) -> Option<u8> {

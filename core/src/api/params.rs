@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::escape::{uri_escape, uri_unescape};
+use crate::escape::{uri_escape, uri_unescape_lossy};
 use crate::http::limits::media_type;
 
 /// Parameters by name. Form values are JSON strings; JSON bodies keep their types.
@@ -109,7 +109,7 @@ fn form_unescape(raw: &[u8]) -> String {
         .iter()
         .map(|&byte| if byte == b'+' { b' ' } else { byte })
         .collect();
-    String::from_utf8_lossy(&uri_unescape(&spaced)).into_owned()
+    uri_unescape_lossy(spaced)
 }
 
 /// The parameters as a body of `encoding`, for forwarding. Form values that are not strings

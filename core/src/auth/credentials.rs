@@ -14,7 +14,7 @@
 
 use http::header::{AUTHORIZATION, COOKIE, HeaderMap, HeaderName, HeaderValue};
 
-use crate::escape::{uri_escape, uri_unescape};
+use crate::escape::{uri_escape, uri_unescape_lossy};
 use crate::perl;
 
 /// The cookie (and `Authorization` field) carrying a ticket.
@@ -141,7 +141,7 @@ fn extract_auth_value(line: &[u8], name: &str, separators: Separators) -> Option
     let at = (0..line.len()).find(|&at| starts_name(at))?;
     let rest = &line[at + name.len() + 1..];
     let value = rest.split(|&byte| byte == b';').next().unwrap_or_default();
-    Some(String::from_utf8_lossy(&uri_unescape(value)).into_owned())
+    Some(uri_unescape_lossy(value))
 }
 
 #[cfg(test)]
