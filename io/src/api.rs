@@ -537,7 +537,7 @@ impl ApiService {
 
     fn verify_csrf(&self, parts: &Parts, userid: &str, now: UnixTime) -> Result<(), AuthFailure> {
         let invalid =
-            |detail: String| AuthFailure::new("Permission denied - invalid csrf token", detail);
+            |detail: String| AuthFailure::new(corral_core::auth::csrf::DENIED_MESSAGE, detail);
         let secret = self.access.csrf_secret()?;
         let token = parts
             .headers
@@ -703,9 +703,6 @@ fn check_or_403(
     if config.check(who, path, &[privilege], false) {
         Ok(())
     } else {
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            format!("Permission check failed ({path}, {privilege})\n"),
-        ))
+        Err(ApiError::permission_denied(&format!("{path}, {privilege}")))
     }
 }

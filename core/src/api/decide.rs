@@ -96,14 +96,10 @@ fn decide_inner(call: &Call<'_>, permissions: &dyn PermissionCheck) -> Result<De
     if call.caller.token && !api.allowtoken {
         // Proxmox's raise_perm_exc around a message with its own newline: the status line
         // ends at "ticket.", the JSON message has the rest.
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            format!(
-                "Permission check failed (URI '{}' not available with API token, need proper \
-                 ticket.\n)\n",
-                call.path
-            ),
-        ));
+        return Err(ApiError::permission_denied(&format!(
+            "URI '{}' not available with API token, need proper ticket.\n",
+            call.path
+        )));
     }
     check_permission(api.permission, call.caller.authid, &params, permissions)?;
     if let Some(target) = other_node(api, &params, call.node) {
@@ -154,23 +150,17 @@ fn check_permission(
     params: &Params,
     permissions: &dyn PermissionCheck,
 ) -> Result<(), ApiError> {
-    let denied = |what: String| {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            format!("Permission check failed ({what})\n"),
-        )
-    };
     match (permission, authid) {
         (Permission::World, _) => Ok(()),
         (Permission::All, Some(_)) => Ok(()),
         (Permission::All | Permission::Privileges { .. }, None) => {
-            Err(denied("user != null".to_owned()))
+            Err(ApiError::permission_denied("user != null"))
         }
         (Permission::Privileges { path, privs, any }, Some(authid)) => {
             let path = substitute(path, params);
             permissions
                 .check(authid, &path, privs, any)
-                .map_err(|missing| denied(format!("{path}, {missing}")))
+                .map_err(|missing| ApiError::permission_denied(&format!("{path}, {missing}")))
         }
     }
 }

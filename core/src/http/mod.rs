@@ -87,6 +87,14 @@ impl ApiError {
         )
     }
 
+    /// 403 "Permission check failed (`what`)", as Proxmox's `raise_perm_exc` words it.
+    pub fn permission_denied(what: &str) -> Self {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!("Permission check failed ({what})\n"),
+        )
+    }
+
     /// 400 "Parameter verification failed." with a message per parameter, as Proxmox's
     /// `raise_param_exc` reports it.
     pub fn parameters(errors: BTreeMap<String, String>) -> Self {
