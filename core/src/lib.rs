@@ -13,6 +13,8 @@
 //! - [`api`]: the API method table and the routing decision (authenticate, find, check,
 //!   forward or run).
 //! - [`auth`]: Proxmox-compatible tickets, CSRF tokens and request credentials.
+//! - [`cluster`]: the membership (`corosync.conf`), peer health, node status from `/proc`, and
+//!   the cluster API views (`/nodes`, `/cluster/status`).
 //! - [`acl`]: host-based access control (`ALLOW_FROM`, `DENY_FROM`, `POLICY`) with Proxmox's
 //!   Net::IP entry syntax and 4×2 decision table.
 //! - [`config`]: `/etc/default/pveproxy` in the shell-assignment syntax Proxmox users write.
@@ -23,6 +25,7 @@ pub mod access;
 pub mod acl;
 pub mod api;
 pub mod auth;
+pub mod cluster;
 pub mod config;
 mod constant_time;
 mod escape;
