@@ -1,25 +1,36 @@
-//! pveproxy's client for the local pvedaemon: pooled keep-alive HTTP/1.1 connections, and
-//! Proxmox's status codes for transport failures.
+//! pveproxy's clients for the local pvedaemon (plain HTTP) and for the other nodes' pveproxy
+//! (HTTPS, the node's certificate pinned: [`crate::pinning`]): pooled keep-alive HTTP/1.1
+//! connections, and Proxmox's status codes for transport failures.
 //!
 //! | phase that failed | status | reason |
 //! |---|---|---|
 //! | connecting | 595 | the connect error (`Connection refused`, `Connection timed out`, …) |
-//! | sending, or waiting for the reply head ([`SILENCE_MAX`] of silence) | 596 | the error |
+//! | TLS (another node), sending, or waiting for the reply head ([`SILENCE_MAX`] of silence) | 596 | the error |
 //! | reading the body | 597 | the error |
 //! | a reply that is not HTTP | 599 | the parse error |
 //!
-//! These are AnyEvent::HTTP's codes, which Proxmox relays as status lines with no body.
+//! These are AnyEvent::HTTP's codes, which Proxmox relays as status lines with no body. A
+//! node whose certificate cannot be pinned, or that presents another one, is 596 too
+//! (`no certificate for node 'pve2' (…)`, `certificate fingerprint mismatch for node 'pve2'`);
+//! unlike Proxmox, a missing certificate file is reported before any connection is tried.
 //!
-//! Driving it: one [`DaemonClient`] per server (single thread); [`DaemonClient::send`] per
-//! request. At most [`REQUESTS_MAX`] requests of each [`Budget`] are in flight at once
-//! (further ones wait their turn, within [`SILENCE_MAX`]), each on its own connection; up to
-//! as many idle connections are kept for [`IDLE_KEEP`] and reused, so a steady load reuses its
-//! connections instead of opening new ones. A request that never went out on a reused
-//! connection the daemon had closed (and a GET that may have) is retried once on a fresh one.
+//! Driving it: one [`DaemonClient`] and one [`NodeClients`] per server (single thread); `send`
+//! per request. Each server is reached through one pool: at most `N` requests of each
+//! [`Budget`] are in flight at once (further ones wait their turn, within [`SILENCE_MAX`]),
+//! each on its own connection, and up to `N` idle connections are kept for [`IDLE_KEEP`] and
+//! reused, so a steady load reuses its connections instead of opening new ones. `N` is
+//! [`REQUESTS_MAX`] for pvedaemon and [`NODE_REQUESTS_MAX`] for each other node.
+//!
+//! pvedaemon's connections serve any method; another node's, as in Proxmox, only GET: POST,
+//! PUT and DELETE each open a fresh one, used once. A request that never went out on a reused
+//! connection the server had closed (and a GET that may have) is retried once on a fresh one,
+//! so a restarted node or daemon costs the caller nothing.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -30,21 +41,35 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
-use tokio::sync::Semaphore;
+use rustls::ClientConfig;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 
 use crate::body::{self, Incomplete};
-use crate::net::Connector;
+use crate::files::{Files, Root};
+use crate::net::{BoxStream, Connector};
+use crate::pinning::{self, HandshakeError, Mismatch, PinCache, PinError};
 
 /// AnyEvent::HTTP's timeout as Proxmox sets it: 30 s without progress in any phase.
 pub const SILENCE_MAX: Duration = Duration::from_secs(30);
 /// Requests of each [`Budget`] in flight to the daemon at once, and idle connections kept for
 /// reuse: at most three times this many connections are open.
 pub const REQUESTS_MAX: usize = 64;
-/// How long an idle connection is kept: well below pvedaemon's 5 s keep-alive timeout, so a
-/// reused connection is practically never one the daemon is closing at that moment.
+/// [`REQUESTS_MAX`] for each other node. Proxmox's AnyEvent::HTTP opens at most 4 connections
+/// per host in each of pveproxy's 3 workers; 16 keeps that order, so a burst of calls for one
+/// node cannot pile hundreds of connections onto that node's pveproxy, and the connections to
+/// all nodes together stay within reason.
+pub const NODE_REQUESTS_MAX: usize = 16;
+/// The most nodes with a pool (and a pinned certificate) at once: far more than a cluster
+/// has, a bound only against a caller naming endless nodes.
+pub const NODES_MAX: usize = 1024;
+/// How long an idle connection is kept: well below pvedaemon's and pveproxy's 5 s keep-alive
+/// timeout, so a reused connection is practically never one the server is closing at that
+/// moment.
 pub const IDLE_KEEP: Duration = Duration::from_secs(2);
-/// The largest reply relayed (Proxmox has no bound; a broken daemon must not exhaust memory).
+/// The largest reply relayed (Proxmox has no bound; a broken daemon or node must not exhaust
+/// memory).
 pub const REPLY_LEN_MAX: usize = 64 * 1024 * 1024;
 
 /// What pvedaemon prefixes its redirects with; pveproxy strips it (AE `proxy_request`).
@@ -84,11 +109,41 @@ pub enum Budget {
     Anonymous,
 }
 
-/// A pool of connections to one daemon.
+/// Who is at the other end of a pool: what differs between pvedaemon and another node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Peer {
+    Daemon,
+    Node,
+}
+
+impl Peer {
+    /// Whether `method` may go out on a pooled connection (and leave its own for reuse): any
+    /// to pvedaemon on loopback; only GET to another node, as Proxmox, so that a
+    /// non-idempotent call never meets a connection that a partition or a restart killed.
+    fn reuses(self, method: &Method) -> bool {
+        match self {
+            Peer::Daemon => true,
+            Peer::Node => method == Method::GET,
+        }
+    }
+}
+
+impl std::fmt::Display for Peer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Peer::Daemon => "pvedaemon",
+            Peer::Node => "another node",
+        })
+    }
+}
+
+/// The connections to one server, bounded: `requests_max` requests of each [`Budget`] in
+/// flight, as many idle connections kept.
 #[derive(Debug)]
-pub struct DaemonClient {
+struct Pool {
     addr: SocketAddr,
-    connector: Rc<dyn Connector>,
+    peer: Peer,
+    requests_max: usize,
     /// One permit per authenticated request in flight.
     turns: Semaphore,
     /// One permit per anonymous request in flight.
@@ -98,19 +153,48 @@ pub struct DaemonClient {
 
 type Connection = SendRequest<Full<Bytes>>;
 
+/// A pool of connections to the local pvedaemon.
+#[derive(Debug)]
+pub struct DaemonClient {
+    pool: Pool,
+    connector: Rc<dyn Connector>,
+}
+
+/// Pools of connections to the other nodes, one per node, each bounded like
+/// [`DaemonClient`]'s (by [`NODE_REQUESTS_MAX`]), at most [`NODES_MAX`] of them.
+#[derive(Debug)]
+pub struct NodeClients {
+    connector: Rc<dyn Connector>,
+    pins: PinCache,
+    pools: RefCell<HashMap<String, NodePool>>,
+}
+
+#[derive(Debug)]
+struct NodePool {
+    pool: Rc<Pool>,
+    /// When a request last took this pool.
+    used: Instant,
+}
+
 /// Why a forward failed, mapped to Proxmox's status.
 #[derive(Debug, thiserror::Error)]
 enum ForwardError {
     #[error("{0}")]
     Connect(String),
-    /// The connection failed before the request went out (a pooled connection the daemon had
+    /// The TLS handshake with another node failed, or its certificate cannot be pinned.
+    #[error("{0}")]
+    Tls(String),
+    /// Another node presented a certificate other than the pinned one.
+    #[error("certificate fingerprint mismatch for node '{node}'")]
+    Mismatch { node: String, mismatch: Mismatch },
+    /// The connection failed before the request went out (a pooled connection the server had
     /// closed): safe to try again on a fresh one, whatever the method.
     #[error("{0}")]
     NotSent(String),
     #[error("{0}")]
     Send(String),
-    /// [`SILENCE_MAX`] passed before the reply's head: the daemon may be working on the
-    /// request, so it is never sent again.
+    /// [`SILENCE_MAX`] passed before the reply's head (or the TLS handshake's end): the
+    /// server may be working on the request, so it is never sent again.
     #[error("Connection timed out")]
     Silent,
     #[error("{0}")]
@@ -119,11 +203,21 @@ enum ForwardError {
     Garbled(String),
 }
 
+impl From<PinError> for ForwardError {
+    fn from(error: PinError) -> Self {
+        ForwardError::Tls(error.to_string())
+    }
+}
+
 impl ForwardError {
     fn status(&self) -> u16 {
         match self {
             ForwardError::Connect(_) => 595,
-            ForwardError::NotSent(_) | ForwardError::Send(_) | ForwardError::Silent => 596,
+            ForwardError::Tls(_)
+            | ForwardError::Mismatch { .. }
+            | ForwardError::NotSent(_)
+            | ForwardError::Send(_)
+            | ForwardError::Silent => 596,
             ForwardError::Body(_) => 597,
             ForwardError::Garbled(_) => 599,
         }
@@ -140,55 +234,186 @@ impl ForwardError {
             compressible: false,
         }
     }
+
+    /// What the log says beyond the reply's reason: which certificates did not match.
+    fn detail(&self) -> String {
+        match self {
+            ForwardError::Mismatch { mismatch, .. } => format!(" ({mismatch})"),
+            _ => String::new(),
+        }
+    }
+}
+
+/// The reply, or the failure's reply with a warning naming the request and `to` whom.
+fn reply_or_warn(
+    result: Result<Reply, ForwardError>,
+    request: &Forward,
+    to: std::fmt::Arguments<'_>,
+) -> Reply {
+    result.unwrap_or_else(|error| {
+        tracing::warn!(
+            "forwarding {} {}{to} failed: {error}{}",
+            request.method,
+            request.target,
+            error.detail()
+        );
+        error.reply()
+    })
 }
 
 impl DaemonClient {
     pub fn new(addr: SocketAddr, connector: Rc<dyn Connector>) -> Self {
         DaemonClient {
-            addr,
+            pool: Pool::new(addr, Peer::Daemon, REQUESTS_MAX),
             connector,
-            turns: Semaphore::new(REQUESTS_MAX),
-            anonymous_turns: Semaphore::new(REQUESTS_MAX),
-            idle: RefCell::default(),
         }
     }
 
     /// Forwards a request and returns the daemon's reply as is (never compressed again), or
     /// Proxmox's 595/596/597/599 reply.
     pub async fn send(&self, request: Forward) -> Reply {
-        match self.try_send(&request).await {
-            Ok(reply) => reply,
-            Err(error) => {
-                tracing::warn!(
-                    "forwarding {} {} failed: {error}",
-                    request.method,
-                    request.target
-                );
-                error.reply()
-            }
+        let result = self.pool.send(&request, || self.open()).await;
+        reply_or_warn(result, &request, format_args!(""))
+    }
+
+    async fn open(&self) -> Result<Connection, ForwardError> {
+        let stream = connect(&*self.connector, self.pool.addr).await?;
+        start_http1(stream, Peer::Daemon).await
+    }
+}
+
+impl NodeClients {
+    pub fn new(connector: Rc<dyn Connector>, files: Rc<dyn Files>, root: Root) -> Self {
+        NodeClients {
+            connector,
+            pins: PinCache::new(files, root),
+            pools: RefCell::default(),
         }
     }
 
-    async fn try_send(&self, request: &Forward) -> Result<Reply, ForwardError> {
-        let turns = match request.budget {
-            Budget::Authenticated => &self.turns,
-            Budget::Anonymous => &self.anonymous_turns,
+    /// Forwards `request` to node `node`'s pveproxy at `addr` over TLS, pinning the node's
+    /// certificate; returns its reply as is or Proxmox's 595/596/597/599 reply.
+    pub async fn send(&self, node: &str, addr: SocketAddr, request: Forward) -> Reply {
+        let result = match self.pool(node, addr) {
+            Ok(pool) => pool.send(&request, || self.open(node, addr)).await,
+            Err(error) => Err(error),
         };
-        let _turn = tokio::time::timeout(SILENCE_MAX, turns.acquire())
-            .await
-            .map_err(|_| ForwardError::Connect("Connection timed out".to_owned()))?
-            .map_err(|_| ForwardError::Connect("the connection pool is closed".to_owned()))?;
-        if let Some(connection) = self.take_idle() {
-            match self.exchange(connection, request).await {
-                // A keep-alive connection the daemon closed: the request never went out, or
-                // (a GET, safe to repeat) it may have. A silent daemon is not asked twice.
+        reply_or_warn(
+            result,
+            &request,
+            format_args!(" to node '{node}' at {addr}"),
+        )
+    }
+
+    /// The node's pool; a new one when the node is new or moved to another address (requests
+    /// still on the old one finish there).
+    fn pool(&self, node: &str, addr: SocketAddr) -> Result<Rc<Pool>, ForwardError> {
+        let now = Instant::now();
+        let mut pools = self.pools.borrow_mut();
+        if let Some(entry) = pools.get_mut(node)
+            && entry.pool.addr == addr
+        {
+            entry.used = now;
+            return Ok(Rc::clone(&entry.pool));
+        }
+        if pools.len() >= NODES_MAX && !pools.contains_key(node) {
+            // A pool no request used for IDLE_KEEP holds no connection worth keeping, so
+            // dropping it loses nothing.
+            pools.retain(|_, entry| {
+                Rc::strong_count(&entry.pool) > 1 || now.duration_since(entry.used) < IDLE_KEEP
+            });
+            if pools.len() >= NODES_MAX {
+                return Err(ForwardError::Connect(format!(
+                    "more than {NODES_MAX} nodes in use at once"
+                )));
+            }
+        }
+        let pool = Rc::new(Pool::new(addr, Peer::Node, NODE_REQUESTS_MAX));
+        let entry = NodePool {
+            pool: Rc::clone(&pool),
+            used: now,
+        };
+        pools.insert(node.to_owned(), entry);
+        Ok(pool)
+    }
+
+    /// A fresh TLS connection to the node. On a mismatch the node may have a renewed
+    /// certificate the cache does not know yet: one more try when the cache learns a new one.
+    async fn open(&self, node: &str, addr: SocketAddr) -> Result<Connection, ForwardError> {
+        let config = self.pins.config(node)?;
+        let mismatch = match self.open_with(node, addr, &config).await {
+            Err(mismatch @ ForwardError::Mismatch { .. }) => mismatch,
+            done => return done,
+        };
+        match self.pins.refresh(node, &config)? {
+            Some(renewed) => self.open_with(node, addr, &renewed).await,
+            None => Err(mismatch),
+        }
+    }
+
+    async fn open_with(
+        &self,
+        node: &str,
+        addr: SocketAddr,
+        config: &Arc<ClientConfig>,
+    ) -> Result<Connection, ForwardError> {
+        let stream = connect(&*self.connector, addr).await?;
+        let handshake = pinning::handshake(Arc::clone(config), addr.ip(), stream);
+        match tokio::time::timeout(SILENCE_MAX, handshake).await {
+            Err(_) => Err(ForwardError::Silent),
+            Ok(Ok(tls)) => start_http1(tls, Peer::Node).await,
+            Ok(Err(HandshakeError::Mismatch(mismatch))) => Err(ForwardError::Mismatch {
+                node: node.to_owned(),
+                mismatch,
+            }),
+            Ok(Err(HandshakeError::Failed(e))) => Err(ForwardError::Tls(io_reason(&e))),
+        }
+    }
+}
+
+impl Pool {
+    fn new(addr: SocketAddr, peer: Peer, requests_max: usize) -> Pool {
+        Pool {
+            addr,
+            peer,
+            requests_max,
+            turns: Semaphore::new(requests_max),
+            anonymous_turns: Semaphore::new(requests_max),
+            idle: RefCell::default(),
+        }
+    }
+
+    /// Sends `request` on a pooled connection when it may, else on one `open` makes.
+    async fn send(
+        &self,
+        request: &Forward,
+        open: impl AsyncFn() -> Result<Connection, ForwardError>,
+    ) -> Result<Reply, ForwardError> {
+        let _turn = self.turn(request.budget).await?;
+        let reuse = self.peer.reuses(&request.method);
+        if reuse && let Some(connection) = self.take_idle() {
+            match self.exchange(connection, request, reuse).await {
+                // A keep-alive connection the server closed: the request never went out, or
+                // (a GET, safe to repeat) it may have. A silent server is not asked twice.
                 Err(ForwardError::NotSent(_)) => {}
                 Err(ForwardError::Send(_)) if request.method == Method::GET => {}
                 done => return done,
             }
         }
-        let connection = self.connect().await?;
-        self.exchange(connection, request).await
+        let connection = open().await?;
+        self.exchange(connection, request, reuse).await
+    }
+
+    /// Waits for a turn of the request's budget, within [`SILENCE_MAX`].
+    async fn turn(&self, budget: Budget) -> Result<SemaphorePermit<'_>, ForwardError> {
+        let turns = match budget {
+            Budget::Authenticated => &self.turns,
+            Budget::Anonymous => &self.anonymous_turns,
+        };
+        tokio::time::timeout(SILENCE_MAX, turns.acquire())
+            .await
+            .map_err(|_| ForwardError::Connect("Connection timed out".to_owned()))?
+            .map_err(|_| ForwardError::Connect("the connection pool is closed".to_owned()))
     }
 
     /// The most recently used live idle connection (the list is in the order connections
@@ -214,33 +439,18 @@ impl DaemonClient {
             .take_while(|(_, since)| now.duration_since(*since) >= IDLE_KEEP)
             .count();
         idle.drain(..expired);
-        if idle.len() < REQUESTS_MAX {
+        if idle.len() < self.requests_max {
             idle.push((connection, now));
         }
     }
 
-    async fn connect(&self) -> Result<Connection, ForwardError> {
-        let connecting = self.connector.connect(self.addr);
-        let stream = match tokio::time::timeout(SILENCE_MAX, connecting).await {
-            Err(_) => return Err(ForwardError::Connect("Connection timed out".to_owned())),
-            Ok(Err(e)) => return Err(ForwardError::Connect(io_reason(&e))),
-            Ok(Ok(stream)) => stream,
-        };
-        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| ForwardError::Send(e.to_string()))?;
-        tokio::task::spawn_local(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!("connection to pvedaemon ended: {e}");
-            }
-        });
-        Ok(sender)
-    }
-
+    /// One request and its reply on `connection`, kept for reuse afterwards when `reuse`
+    /// allows and the server keeps it open.
     async fn exchange(
         &self,
         mut connection: Connection,
         request: &Forward,
+        reuse: bool,
     ) -> Result<Reply, ForwardError> {
         let head = async {
             connection
@@ -255,15 +465,40 @@ impl DaemonClient {
         let response = tokio::time::timeout(SILENCE_MAX, head)
             .await
             .map_err(|_| ForwardError::Silent)??;
-        // pvedaemon closes after every error reply (and may say so on any): such a connection
-        // is not worth keeping.
-        let reusable = !closes(&response);
-        let reply = read_reply(response).await?;
+        // pvedaemon and pveproxy close after every error reply (and may say so on any): such
+        // a connection is not worth keeping.
+        let reusable = reuse && !closes(&response);
+        let reply = read_reply(response, self.peer).await?;
         if reusable {
             self.put_idle(connection);
         }
         Ok(reply)
     }
+}
+
+/// A TCP connection to `addr`, within [`SILENCE_MAX`]; failures are the connect phase's.
+async fn connect(connector: &dyn Connector, addr: SocketAddr) -> Result<BoxStream, ForwardError> {
+    match tokio::time::timeout(SILENCE_MAX, connector.connect(addr)).await {
+        Err(_) => Err(ForwardError::Connect("Connection timed out".to_owned())),
+        Ok(Err(e)) => Err(ForwardError::Connect(io_reason(&e))),
+        Ok(Ok(stream)) => Ok(stream),
+    }
+}
+
+/// HTTP/1.1 over `stream`, its connection driven by a local task until either side drops it.
+async fn start_http1<S>(stream: S, peer: Peer) -> Result<Connection, ForwardError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + 'static,
+{
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| ForwardError::Send(e.to_string()))?;
+    tokio::task::spawn_local(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!("connection to {peer} ended: {e}");
+        }
+    });
+    Ok(sender)
 }
 
 fn is_reusable(connection: &Connection, idle_since: Instant, now: Instant) -> bool {
@@ -288,7 +523,7 @@ fn build_request(
         .map_err(|e| ForwardError::Send(format!("cannot build the request: {e}")))
 }
 
-/// Whether the daemon closes the connection after this reply.
+/// Whether the server closes the connection after this reply.
 fn closes(response: &Response<Incoming>) -> bool {
     response
         .headers()
@@ -314,7 +549,7 @@ fn classify_send_error(error: hyper::Error) -> ForwardError {
     }
 }
 
-async fn read_reply(response: Response<Incoming>) -> Result<Reply, ForwardError> {
+async fn read_reply(response: Response<Incoming>, peer: Peer) -> Result<Reply, ForwardError> {
     let (parts, body) = response.into_parts();
     // Each chunk within SILENCE_MAX, at most REPLY_LEN_MAX bytes.
     let body = body::collect(body, SILENCE_MAX, REPLY_LEN_MAX)
@@ -335,7 +570,10 @@ async fn read_reply(response: Response<Incoming>) -> Result<Reply, ForwardError>
         .headers
         .iter()
         .filter(|(name, _)| !NOT_RELAYED.contains(name))
-        .map(|(name, value)| (name.clone(), strip_daemon_prefix(name, value)))
+        .map(|(name, value)| match peer {
+            Peer::Daemon => (name.clone(), strip_daemon_prefix(name, value)),
+            Peer::Node => (name.clone(), value.clone()),
+        })
         .collect();
     Ok(Reply {
         status: parts.status,

@@ -18,6 +18,7 @@ pub mod login;
 pub mod net;
 pub mod pam;
 pub mod password;
+pub mod pinning;
 pub mod proxy;
 pub mod proxy_settings;
 #[cfg(any(test, feature = "testing"))]

@@ -4,7 +4,7 @@
 
 use std::future::Future;
 use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -70,9 +70,21 @@ pub type BoxStream = Box<dyn Stream>;
 /// A future on the server's single thread.
 pub type LocalFuture<T> = std::pin::Pin<Box<dyn Future<Output = T>>>;
 
-/// Opens outgoing connections (pveproxy to pvedaemon, later to other nodes).
+/// Opens outgoing connections (pveproxy to pvedaemon and to the other nodes).
 pub trait Connector: std::fmt::Debug + 'static {
     fn connect(&self, addr: SocketAddr) -> LocalFuture<io::Result<BoxStream>>;
+
+    /// The first address of a host name: corosync.conf's `ring0_addr` may name a host rather
+    /// than an address, and Proxmox then falls back to DNS.
+    fn resolve(&self, host: &str) -> LocalFuture<io::Result<IpAddr>>;
+}
+
+/// The error for a name that resolved to no address at all.
+pub fn no_address(host: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotFound,
+        format!("no address for host '{host}'"),
+    )
 }
 
 impl Connector for TokioNet {
@@ -81,6 +93,17 @@ impl Connector for TokioNet {
             let stream = tokio::net::TcpStream::connect(addr).await?;
             stream.set_nodelay(true)?;
             Ok(Box::new(stream) as BoxStream)
+        })
+    }
+
+    fn resolve(&self, host: &str) -> LocalFuture<io::Result<IpAddr>> {
+        let host = host.to_owned();
+        Box::pin(async move {
+            let mut addrs = tokio::net::lookup_host((host.as_str(), 0)).await?;
+            addrs
+                .next()
+                .map(|addr| addr.ip())
+                .ok_or_else(|| no_address(&host))
         })
     }
 }

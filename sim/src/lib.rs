@@ -6,11 +6,11 @@
 //! built on these in a later issue.
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use corral_core::time::UnixTime;
 use corral_io::clock::WallClock;
-use corral_io::net::{BoxStream, Connector, Listener, LocalFuture, Network};
+use corral_io::net::{BoxStream, Connector, Listener, LocalFuture, Network, no_address};
 
 /// turmoil's simulated TCP. turmoil 0.7 binds only wildcard or loopback addresses, so a
 /// simulated node binds `0.0.0.0`; its peers still see its host address.
@@ -33,6 +33,23 @@ impl Connector for TurmoilNet {
         Box::pin(async move {
             let stream = turmoil::net::TcpStream::connect(addr).await?;
             Ok(Box::new(stream) as BoxStream)
+        })
+    }
+
+    /// turmoil's own DNS: the simulation's host names. `turmoil::net::lookup_host` answers
+    /// NotFound for a name that is not a host (where `turmoil::lookup` would register it), and
+    /// outside a simulation there is no DNS to ask (turmoil would panic).
+    fn resolve(&self, host: &str) -> LocalFuture<io::Result<IpAddr>> {
+        let host = host.to_owned();
+        Box::pin(async move {
+            if !turmoil::in_simulation() {
+                return Err(no_address(&host));
+            }
+            let mut addrs = turmoil::net::lookup_host((host.as_str(), 0)).await?;
+            addrs
+                .next()
+                .map(|addr| addr.ip())
+                .ok_or_else(|| no_address(&host))
         })
     }
 }
