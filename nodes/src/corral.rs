@@ -1,8 +1,8 @@
 //! `corral`: the development tool. `cargo run --release -- …` runs it.
 //!
 //! It offers pveproxy's config commands and the credential commands of Proxmox's `pveum`
-//! (`user add`, `user passwd`, `token add`, `acl set`; see [`crate::usercli`]); the
-//! local-cluster launcher (`corral up`) arrives with the daemons it launches.
+//! (`user add`, `user passwd`, `token add`, `acl set`; see [`crate::usercli`]), and
+//! `corral up`, which runs a development cluster on this machine (see [`crate::up`]).
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 use crate::pveproxy::{ConfigCommand, run_config_command};
 use crate::report;
+use crate::up::{self, UpArgs};
 use crate::usercli::{self, AclCommand, TokenCommand, UserCommand};
 
 #[derive(Debug, Parser)]
@@ -37,6 +38,9 @@ enum Command {
     /// Access control lists (as pveum acl modify).
     #[command(subcommand)]
     Acl(AclCommand),
+    /// Create (first time) and run a development cluster of N nodes on 127.0.0.1…N until
+    /// Ctrl-C; prints the URLs, the admin's credentials and a curl command to try.
+    Up(UpArgs),
 }
 
 /// Runs `corral` with `args` (including the program name) and returns the exit code. A new
@@ -66,6 +70,7 @@ where
             Command::User(command) => usercli::run_user_command(command, password, out, err),
             Command::Token(command) => usercli::run_token_command(command, out, err),
             Command::Acl(command) => usercli::run_acl_command(command, out, err),
+            Command::Up(args) => up::run(&args, out, err),
         },
         Err(e) => report::clap_error(e, out, err),
     }

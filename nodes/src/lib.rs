@@ -7,4 +7,5 @@ pub mod daemon;
 pub mod pvedaemon;
 pub mod pveproxy;
 mod report;
+pub mod up;
 pub mod usercli;
