@@ -355,24 +355,39 @@ impl AccessFiles {
         now: UnixTime,
         quorum: Quorum,
     ) -> Result<SigningKey, AuthKeyError> {
+        use crate::lock::{AUTHKEY, LOCK_TIMEOUT, with_lock};
         if let KeyPairState::Ready(key) = self.key_pair_state(now, quorum)? {
             return Ok(key);
         }
+        // Logins of this process wait here for the one renewing, then check again, rather than
+        // all polling the cluster lock.
         let _renewing = self.renewing.lock().await;
-        let renewal = match self.key_pair_state(now, quorum)? {
-            KeyPairState::Ready(key) => return Ok(key),
-            KeyPairState::Renew(renewal) => renewal,
+        if let KeyPairState::Ready(key) = self.key_pair_state(now, quorum)? {
+            return Ok(key);
+        }
+        // Another pvedaemon sharing /etc/pve (another node) may be renewing too: the cluster
+        // lock, and a fresh look at the files once it is held (Proxmox's `rotate_authkey`).
+        let renew = || async {
+            let renewal = match self.key_pair_state(now, quorum)? {
+                KeyPairState::Ready(key) => {
+                    // Renewed elsewhere while this one waited: its keys are new to the cache.
+                    self.forget_public_keys();
+                    return Ok(key);
+                }
+                KeyPairState::Renew(renewal) => renewal,
+            };
+            let new = tokio::task::spawn_blocking(authkey::generate_signing_key)
+                .await
+                .map_err(|_| AuthKeyError::Task("key generation"))??;
+            let installed = renewal.install(&*self.files, &self.root, &new);
+            // Whatever was written (all of it, or part before a failure) must be seen now: a
+            // client that logs in and calls at once must not meet the old keys.
+            self.forget_public_keys();
+            installed?;
+            tracing::info!("made a new ticket key pair: {}", renewal.reason());
+            Ok::<_, AuthKeyError>(new)
         };
-        let new = tokio::task::spawn_blocking(authkey::generate_signing_key)
-            .await
-            .map_err(|_| AuthKeyError::Task("key generation"))??;
-        let installed = renewal.install(&*self.files, &self.root, &new);
-        // Whatever was written (all of it, or part before a failure) must be seen now: a
-        // client that logs in and calls at once must not meet the old keys.
-        self.forget_public_keys();
-        installed?;
-        tracing::info!("made a new ticket key pair: {}", renewal.reason());
-        Ok(new)
+        with_lock(&*self.files, &self.root, AUTHKEY, LOCK_TIMEOUT, renew).await?
     }
 
     fn key_pair_state(&self, now: UnixTime, quorum: Quorum) -> Result<KeyPairState, AuthKeyError> {

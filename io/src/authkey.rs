@@ -12,6 +12,10 @@
 //! itself; elsewhere every write gives them the group ([`Access::Shared`]), so a rotation never
 //! leaves pveproxy with a key it cannot read.
 //!
+//! Creating and rotating the key pair happens under the cluster-wide `authkey` lock
+//! ([`lock::AUTHKEY`]), with the files read again once it is held, so two pvedaemons sharing
+//! `/etc/pve` (two nodes) never rotate twice or interleave their writes.
+//!
 //! Key generation (up to hundreds of milliseconds) and RSA signing are CPU work. The async
 //! daemon reads and writes the files on its event loop and generates and signs on a blocking
 //! thread ([`KeyPairState`], [`generate_signing_key`], `AccessFiles::signing_key`);
@@ -30,6 +34,7 @@ use openssl::pkey::PKey;
 use openssl::rsa::Rsa;
 
 use crate::files::{Access, Files, ReadError, Root, WriteError};
+use crate::lock::{self, LockError};
 
 /// The ticket signing key.
 pub const AUTHKEY_PRIVATE: &str = "/etc/pve/priv/authkey.key";
@@ -75,6 +80,9 @@ pub enum AuthKeyError {
     Task(&'static str),
     #[error(transparent)]
     Ticket(#[from] TicketError),
+    /// The `authkey` lock was not free within the timeout (another node is writing the keys).
+    #[error(transparent)]
+    Lock(#[from] LockError),
 }
 
 /// What [`ensure_keys`] had to create.
@@ -90,19 +98,28 @@ pub struct Created {
 /// as pvedaemon does at start (Proxmox's `gen_auth_key` and `gen_pve_www_key`). Existing files
 /// are left alone, even an `authkey.pub` that does not match `authkey.key` (the next ticket
 /// renews the pair then, see [`KeyPairState`]).
+///
+/// Anything missing is made under the `authkey` lock (as `gen_auth_key`; Proxmox makes
+/// `pve-www.key` without one), checked again once the lock is held: nodes starting together
+/// make each file once. Waits for the lock on the calling thread (start-up).
 pub fn ensure_keys(files: &dyn Files, root: &Root) -> Result<Created, AuthKeyError> {
-    let mut created = Created::default();
-    if !files.is_file(&root.path(AUTHKEY_PRIVATE)) {
-        let key = generate_signing_key()?;
-        write_pair(files, root, &key)?;
-        created.authkey = true;
-    }
     let www_key = root.path(WWW_KEY);
-    if !files.is_file(&www_key) {
-        files.write_atomic(&www_key, &generate_www_key()?, Access::Shared)?;
-        created.www_key = true;
+    if files.is_file(&root.path(AUTHKEY_PRIVATE)) && files.is_file(&www_key) {
+        return Ok(Created::default());
     }
-    Ok(created)
+    lock::with_lock_blocking(files, root, lock::AUTHKEY, lock::LOCK_TIMEOUT, || {
+        let mut created = Created::default();
+        if !files.is_file(&root.path(AUTHKEY_PRIVATE)) {
+            let key = generate_signing_key()?;
+            write_pair(files, root, &key)?;
+            created.authkey = true;
+        }
+        if !files.is_file(&www_key) {
+            files.write_atomic(&www_key, &generate_www_key()?, Access::Shared)?;
+            created.www_key = true;
+        }
+        Ok(created)
+    })?
 }
 
 /// Why the ticket key pair must be replaced before the next ticket is signed.
@@ -218,10 +235,9 @@ impl Renewal {
     /// Writes the new pair as Proxmox's `rotate_authkey`: the public key of the tickets issued
     /// lately becomes `authkey.pub.old`, then the new `authkey.pub`, then `authkey.key`.
     ///
-    /// Proxmox does this under the cluster-wide authkey lock, re-checking first. corral has no
-    /// cluster lock yet (issue #5, a shared `/etc/pve` with a lock): the caller serialises
-    /// renewals within its process (`AccessFiles::signing_key`), and one pvedaemon per
-    /// `/etc/pve` is assumed.
+    /// The caller holds the `authkey` lock ([`lock::AUTHKEY`]) and made this renewal with
+    /// [`KeyPairState::read`] after taking it (as Proxmox re-checks under the lock), so no other
+    /// process or node renews meanwhile ([`renew_if_needed`], `AccessFiles::signing_key`).
     pub fn install(
         &self,
         files: &dyn Files,
@@ -256,21 +272,28 @@ impl Renewal {
 /// The key to sign with, renewing the pair first when it is due or broken (see
 /// [`KeyPairState::read`]), all on the calling thread; returns why it renewed, if it did.
 ///
-/// The caller must make sure only one renewal runs at a time (see [`Renewal::install`]).
+/// A renewal takes the `authkey` lock (waiting for it on this thread, at most
+/// [`lock::LOCK_TIMEOUT`]) and reads the pair again under it: when another process or node
+/// renewed it meanwhile, its key is used.
 pub fn renew_if_needed(
     files: &dyn Files,
     root: &Root,
     now: UnixTime,
     quorum: Quorum,
 ) -> Result<(SigningKey, Option<RenewalReason>), AuthKeyError> {
-    match KeyPairState::read(files, root, now, quorum)? {
-        KeyPairState::Ready(key) => Ok((key, None)),
-        KeyPairState::Renew(renewal) => {
-            let new = generate_signing_key()?;
-            renewal.install(files, root, &new)?;
-            Ok((new, Some(renewal.reason)))
-        }
+    if let KeyPairState::Ready(key) = KeyPairState::read(files, root, now, quorum)? {
+        return Ok((key, None));
     }
+    lock::with_lock_blocking(files, root, lock::AUTHKEY, lock::LOCK_TIMEOUT, || {
+        match KeyPairState::read(files, root, now, quorum)? {
+            KeyPairState::Ready(key) => Ok((key, None)),
+            KeyPairState::Renew(renewal) => {
+                let new = generate_signing_key()?;
+                renewal.install(files, root, &new)?;
+                Ok((new, Some(renewal.reason)))
+            }
+        }
+    })?
 }
 
 /// Issues a ticket for `userid`, renewing the key pair first when due or broken (Proxmox's
@@ -709,6 +732,70 @@ mod tests {
         let keys = load_public_keys(&node.fs, &node.root).expect("current is enough");
         assert!(keys.old.is_none());
         assert_eq!(keys.current.modified(), UnixTime(START));
+    }
+
+    /// Two nodes starting at once over one shared /etc/pve: the keys are made once.
+    #[test]
+    fn nodes_starting_together_make_the_keys_once() {
+        let node = Node::new();
+        let created: Vec<Created> = std::thread::scope(|scope| {
+            let starts: Vec<_> = (0..2)
+                .map(|_| {
+                    let fs = node.fs.clone();
+                    scope.spawn(move || ensure_keys(&fs, &Root::default()).expect("ensure"))
+                })
+                .collect();
+            starts
+                .into_iter()
+                .map(|start| start.join().expect("ran"))
+                .collect()
+        });
+        assert_eq!(
+            created.iter().filter(|c| c.authkey).count(),
+            1,
+            "{created:?}"
+        );
+        assert_eq!(
+            created.iter().filter(|c| c.www_key).count(),
+            1,
+            "{created:?}"
+        );
+        assert_eq!(
+            node.fs.dir_mode(Path::new("/etc/pve/priv/lock")),
+            Some(0o700)
+        );
+    }
+
+    /// Two nodes finding the pair due at the same instant, on their own threads: one rotates,
+    /// the other signs with its new key.
+    #[test]
+    fn nodes_renewing_together_rotate_once() {
+        let node = Node::new();
+        ensure_keys(&node.fs, &node.root).expect("ensure");
+        let first_public = node.file(AUTHKEY_PUBLIC).bytes;
+        node.advance(AUTHKEY_LIFETIME);
+        let now = node.now();
+        let renewed: Vec<(Vec<u8>, bool)> = std::thread::scope(|scope| {
+            let renewals: Vec<_> = (0..3)
+                .map(|_| {
+                    let fs = node.fs.clone();
+                    scope.spawn(move || {
+                        let (key, reason) =
+                            renew_if_needed(&fs, &Root::default(), now, Quorum::Quorate)
+                                .expect("renew");
+                        (key.public_pem().expect("pem"), reason.is_some())
+                    })
+                })
+                .collect();
+            renewals
+                .into_iter()
+                .map(|r| r.join().expect("ran"))
+                .collect()
+        });
+        assert_eq!(renewed.iter().filter(|(_, rotated)| *rotated).count(), 1);
+        let new_public = node.file(AUTHKEY_PUBLIC).bytes;
+        assert!(renewed.iter().all(|(key, _)| *key == new_public));
+        assert_eq!(node.file(AUTHKEY_PUBLIC_OLD).bytes, first_public);
     }
 
     #[test]

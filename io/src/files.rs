@@ -10,9 +10,13 @@
 //! Files under `/etc/pve` are written as pmxcfs shows them ([`Access`]): shared files root:www-data
 //! 0640 (pveproxy runs as `www-data` and reads them), private ones 0600, directories 0755 but
 //! `priv/` 0700.
+//!
+//! Writers of shared files take a lock first ([`Files::try_lock`], used through
+//! [`crate::lock`]): an OS file lock on [`RealFiles`], so processes and nodes sharing one
+//! directory exclude each other; an in-memory one on [`MemFs`], shared by its clones.
 
-use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions, Permissions};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{self, File, OpenOptions, Permissions, TryLockError};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt, fchown};
 use std::path::{Path, PathBuf};
@@ -202,6 +206,8 @@ pub enum Access {
     /// when written by root and the group exists. A process that is not root (a development
     /// setup) keeps its own group: its files are its own, and its pveproxy runs as itself.
     Shared,
+    /// Everyone reads: mode 0644, as the node's own `/etc/timezone`.
+    Public,
 }
 
 impl Access {
@@ -210,6 +216,7 @@ impl Access {
         match self {
             Access::Private => 0o600,
             Access::Shared => 0o640,
+            Access::Public => 0o644,
         }
     }
 }
@@ -468,6 +475,25 @@ pub fn secure_private_dir(path: &Path, owner: u32) -> Result<PrivateDir, Private
     Ok(PrivateDir::Tightened { was })
 }
 
+/// Makes `link` a symbolic link to `target`, replacing what was there atomically: the new link
+/// is made under a temporary name in the same directory and renamed over `link`, so `link`
+/// always resolves to the old target or the new one.
+pub fn symlink(target: &Path, link: &Path) -> Result<(), WriteError> {
+    let temporary = link.with_file_name(format!(
+        ".{}.tmp.{}",
+        link.file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        std::process::id()
+    ));
+    let _ = fs::remove_file(&temporary);
+    std::os::unix::fs::symlink(target, &temporary)
+        .map_err(|cause| WriteError::new(link, "make the link", cause))?;
+    fs::rename(&temporary, link).map_err(|cause| {
+        let _ = fs::remove_file(&temporary);
+        WriteError::new(link, "replace the link", cause)
+    })
+}
+
 /// Removes a file; one that does not exist is fine.
 pub fn remove_file(path: &Path) -> Result<(), WriteError> {
     match fs::remove_file(path) {
@@ -499,6 +525,96 @@ pub trait Files: std::fmt::Debug + 'static {
 
     /// Removes a file; a missing one is fine.
     fn remove_file(&self, path: &Path) -> Result<(), WriteError>;
+
+    /// Makes `link` a symbolic link to `target`, atomically replacing what was there (see
+    /// [`symlink`]). Only the real file system has links; the others refuse.
+    fn symlink(&self, target: &Path, link: &Path) -> Result<(), WriteError> {
+        let _ = target;
+        Err(WriteError::new(
+            link,
+            "make the link",
+            io::Error::new(io::ErrorKind::Unsupported, "these files have no links"),
+        ))
+    }
+
+    /// Takes the exclusive lock named by the lock file `path` when no one holds it: `Ok(None)`
+    /// when someone does (it does not wait; [`crate::lock`] retries, bounded by a timeout).
+    /// The lock is held until the guard is dropped. Its directory must exist.
+    ///
+    /// [`RealFiles`] creates the file (0600) and locks it with the OS (`flock`), so any
+    /// process on any node sharing the directory is excluded, and a crashed holder releases
+    /// it; the file is never removed. [`MemFs`] keeps its locks in memory, shared by its
+    /// clones. This default excludes the holders within this process only (a table of paths,
+    /// nothing on disk): enough for a read-only snapshot or a test double, but a wrapper around
+    /// another `Files` should forward to it.
+    fn try_lock(&self, path: &Path) -> Result<Option<LockGuard>, WriteError> {
+        Ok(ProcessLock::try_take(path))
+    }
+}
+
+/// A lock taken with [`Files::try_lock`]: released when dropped (or when the process ends).
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct LockGuard {
+    /// Whatever holds the lock and releases it on drop (an open, locked file; an entry in a
+    /// table).
+    _held: Box<dyn Send>,
+}
+
+impl LockGuard {
+    /// A guard holding `held`, whose drop releases the lock (for [`Files`] implementations).
+    pub fn new(held: impl Send + 'static) -> LockGuard {
+        LockGuard {
+            _held: Box::new(held),
+        }
+    }
+}
+
+impl std::fmt::Debug for LockGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LockGuard")
+    }
+}
+
+/// Takes the OS lock (`flock`, exclusive, not waiting) on the lock file `path`, creating it
+/// (0600) when missing: `Ok(None)` when another open file holds it, in this process or any
+/// other (see [`Files::try_lock`]).
+pub fn try_lock_file(path: &Path) -> Result<Option<LockGuard>, WriteError> {
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map_err(|cause| WriteError::new(path, "open the lock file", cause))?;
+    match file.try_lock() {
+        // Closing the file (dropping the guard) releases the lock.
+        Ok(()) => Ok(Some(LockGuard::new(file))),
+        Err(TryLockError::WouldBlock) => Ok(None),
+        Err(TryLockError::Error(cause)) => Err(WriteError::new(path, "lock", cause)),
+    }
+}
+
+/// The locks [`Files::try_lock`]'s default hands out: paths held in this process.
+static PROCESS_LOCKS: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+
+/// One entry of [`PROCESS_LOCKS`], removed on drop.
+struct ProcessLock(PathBuf);
+
+impl ProcessLock {
+    fn try_take(path: &Path) -> Option<LockGuard> {
+        let mut held = PROCESS_LOCKS.lock().unwrap_or_else(PoisonError::into_inner);
+        held.insert(path.to_owned())
+            .then(|| LockGuard::new(ProcessLock(path.to_owned())))
+    }
+}
+
+impl Drop for ProcessLock {
+    fn drop(&mut self) {
+        PROCESS_LOCKS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.0);
+    }
 }
 
 /// The real file system.
@@ -528,6 +644,14 @@ impl Files for RealFiles {
 
     fn remove_file(&self, path: &Path) -> Result<(), WriteError> {
         remove_file(path)
+    }
+
+    fn symlink(&self, target: &Path, link: &Path) -> Result<(), WriteError> {
+        symlink(target, link)
+    }
+
+    fn try_lock(&self, path: &Path) -> Result<Option<LockGuard>, WriteError> {
+        try_lock_file(path)
     }
 }
 
@@ -604,6 +728,9 @@ pub struct MemFile {
 /// A writable in-memory file system for the simulator and tests. Clones share the same files,
 /// as the nodes of a cluster share `/etc/pve`; writes are stamped with the clock's time.
 ///
+/// Clones share their locks too ([`Files::try_lock`]): two nodes over one `MemFs` exclude each
+/// other as two over one real directory do. Locks are not files here (they show in no listing).
+///
 /// Directories are not modelled beyond remembering the modes [`Files::create_dir_all`] gave
 /// them: a file can be written anywhere.
 #[derive(Debug, Clone)]
@@ -616,6 +743,24 @@ pub struct MemFs {
 struct MemFsState {
     files: BTreeMap<PathBuf, MemFile>,
     dirs: BTreeMap<PathBuf, u32>,
+    /// The lock files held ([`Files::try_lock`]).
+    locks: BTreeSet<PathBuf>,
+}
+
+/// A lock held in a [`MemFs`], released on drop.
+struct MemLock {
+    state: Arc<Mutex<MemFsState>>,
+    path: PathBuf,
+}
+
+impl Drop for MemLock {
+    fn drop(&mut self) {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .locks
+            .remove(&self.path);
+    }
 }
 
 impl MemFs {
@@ -637,13 +782,15 @@ impl MemFs {
     }
 
     /// A copy of all files and directories that shares nothing with `self` from now on (a
-    /// clone shares): each test server gets its own node files from one prepared set.
+    /// clone shares): each test server gets its own node files from one prepared set. No lock
+    /// is held in the copy: it is another `/etc/pve`.
     pub fn detached(&self) -> MemFs {
         let state = self.lock();
         MemFs {
             state: Arc::new(Mutex::new(MemFsState {
                 files: state.files.clone(),
                 dirs: state.dirs.clone(),
+                locks: BTreeSet::new(),
             })),
             clock: Arc::clone(&self.clock),
         }
@@ -739,6 +886,16 @@ impl Files for MemFs {
     fn remove_file(&self, path: &Path) -> Result<(), WriteError> {
         self.lock().files.remove(path);
         Ok(())
+    }
+
+    fn try_lock(&self, path: &Path) -> Result<Option<LockGuard>, WriteError> {
+        if !self.lock().locks.insert(path.to_owned()) {
+            return Ok(None);
+        }
+        Ok(Some(LockGuard::new(MemLock {
+            state: Arc::clone(&self.state),
+            path: path.to_owned(),
+        })))
     }
 }
 
@@ -1037,6 +1194,69 @@ mod tests {
         );
         assert!(files.create_dir_all(Path::new("/d"), 0o700).is_err());
         assert!(files.remove_file(path).is_err());
+    }
+
+    #[test]
+    fn a_lock_file_excludes_a_second_holder_until_dropped_and_stays() {
+        let dir = TempDir::new("lock");
+        let path = dir.0.join("file-user_cfg");
+        let held = RealFiles.try_lock(&path).expect("lock").expect("free");
+        assert_eq!(mode_of(&path), 0o600);
+        // Another open file (as another process or node would have) is refused, not blocked.
+        assert!(RealFiles.try_lock(&path).expect("try").is_none());
+        assert!(try_lock_file(&path).expect("try").is_none());
+        drop(held);
+        let again = RealFiles.try_lock(&path).expect("lock").expect("released");
+        drop(again);
+        assert_eq!(names_in(&dir.0), ["file-user_cfg"], "never removed");
+        let error = RealFiles
+            .try_lock(&dir.0.join("missing/authkey"))
+            .expect_err("no directory");
+        assert!(
+            error.to_string().starts_with("cannot open the lock file "),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn mem_fs_locks_are_shared_by_clones_not_by_detached_copies() {
+        let clock = Arc::new(ManualClock::new(UnixTime(1000)));
+        let node1 = MemFs::new(clock);
+        let node2 = node1.clone();
+        let path = Path::new("/etc/pve/priv/lock/authkey");
+        let held = node1.try_lock(path).expect("lock").expect("free");
+        assert!(
+            node2.try_lock(path).expect("try").is_none(),
+            "a clone waits"
+        );
+        assert!(
+            node1.try_lock(path).expect("try").is_none(),
+            "so does its holder"
+        );
+        let other = Path::new("/etc/pve/priv/lock/file-user_cfg");
+        let _other = node2
+            .try_lock(other)
+            .expect("lock")
+            .expect("another lock is free");
+        // Another /etc/pve altogether.
+        let detached = node1.detached();
+        let _separate = detached.try_lock(path).expect("lock").expect("not shared");
+        drop(held);
+        let _again = node2.try_lock(path).expect("lock").expect("released");
+        assert!(node1.paths().is_empty(), "locks are no files");
+    }
+
+    #[test]
+    fn the_default_lock_excludes_within_the_process() {
+        let files = MemFiles::default();
+        let path = Path::new("/corral-files-test/priv/lock/default");
+        let held = files.try_lock(path).expect("lock").expect("free");
+        assert!(
+            MemFiles::default().try_lock(path).expect("try").is_none(),
+            "any holder in this process"
+        );
+        drop(held);
+        let _again = files.try_lock(path).expect("lock").expect("released");
     }
 
     #[test]

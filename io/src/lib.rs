@@ -14,6 +14,7 @@ pub mod clock;
 pub mod compress;
 pub mod files;
 pub mod forward;
+pub mod lock;
 pub mod login;
 pub mod net;
 pub mod pam;

@@ -8,12 +8,20 @@
 //!   `<tokenid> <secret>` in `priv/token.cfg`; the secret is printed once.
 //! - `acl set PATH --user/--token/--group … --role …` (`pveum acl modify`).
 //!
-//! Each command reads the files, makes its change through `corral_core::access` (which checks
-//! it as Proxmox's API does), and replaces the files atomically: `user.cfg` mode 0640 (group
+//! Each command takes the cluster lock of the file it changes (as Proxmox through pmxcfs, see
+//! [`corral_io::lock`]: `file-user_cfg` for `user.cfg`, and within it `file-priv_shadow_cfg` or
+//! `file-priv_token_cfg` for the secrets), reads the files under it, makes its change through
+//! `corral_core::access` (which checks it as Proxmox's API does), and replaces the files
+//! atomically before letting go: commands run at once, on one node or on several sharing
+//! `/etc/pve`, all land. A lock another writer holds for 10 s fails the command with Proxmox's
+//! `cfs-lock '…' error: got lock request timeout`, nothing changed. Files are written with
+//! `user.cfg` mode 0640 (group
 //! `www-data` from the first instant when run as root and the group exists, as pmxcfs shows
 //! it, so pveproxy can read it), `/etc/pve` 0755 when it has to be made, `priv/` 0700 (made so,
 //! or tightened with a warning; refused when it belongs to another user), the files in it 0600.
-//! Everything is checked before anything is written and before a password is asked for.
+//! Everything is checked before anything is written and before a password is asked for; the
+//! password is asked for before the lock is taken (no one waits on a typist), and the change
+//! checked again under it.
 //!
 //! Differences from `pveum`:
 //! - `--password` is a flag: the password is asked for (twice, without echo, on a terminal) or
@@ -23,13 +31,15 @@
 //! - A new password must have 8 to 64 characters (Proxmox's `passwd`; its `user add` takes 5).
 //! - `@pam` passwords are the host's: corral refuses and points to `passwd` (Proxmox runs
 //!   `usermod` on the local node).
-//! - No cluster lock is taken: two commands run at the same moment can lose one change (each
-//!   file is still replaced whole, never torn). Proxmox locks through pmxcfs.
+//! - The locks are OS locks on the files `/etc/pve/priv/lock/<name>` (pmxcfs's lock directory;
+//!   it makes them directories there), released at once if a command dies.
 //! - Successful commands say what they changed; `pveum` prints nothing but the token table.
 
+use std::cell::Cell;
 use std::fmt;
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::daemon::RootArgs;
 use anyhow::{Context, Result, bail};
@@ -44,6 +54,7 @@ use corral_io::files::{
     Access, CONFIG_LEN_MAX, PARENT_DIR_MODE, PrivateDir, RealFiles, Root, secure_private_dir,
     write_as,
 };
+use corral_io::lock::{self, LOCK_TIMEOUT};
 
 /// Shortest new password: Proxmox's `passwd` (`change_password`) minimum.
 pub const PASSWORD_LEN_MIN: usize = 8;
@@ -270,6 +281,26 @@ pub fn read_password_from_stdin() -> Result<String> {
     }
 }
 
+thread_local! {
+    /// How long the commands on this thread wait for a lock ([`with_lock_timeout`]).
+    static LOCK_WAIT: Cell<Duration> = const { Cell::new(LOCK_TIMEOUT) };
+}
+
+/// Runs `f` with the commands it runs on this thread waiting at most `timeout` for a lock
+/// another writer holds, instead of Proxmox's 10 s ([`LOCK_TIMEOUT`]): for tests, which need
+/// not wait that long to see a command give up.
+pub fn with_lock_timeout<T>(timeout: Duration, f: impl FnOnce() -> T) -> T {
+    /// Puts the previous timeout back, also when `f` panics.
+    struct Restore(Duration);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            LOCK_WAIT.set(self.0);
+        }
+    }
+    let _restore = Restore(LOCK_WAIT.replace(timeout));
+    f()
+}
+
 /// Runs `corral user …`; `password` is asked for a new password when one is needed.
 pub fn run_user_command(
     command: UserCommand,
@@ -313,6 +344,8 @@ fn finish(result: Result<()>, err: &mut dyn Write) -> u8 {
 
 /// The access files of one node, by path.
 struct AccessPaths {
+    root: Root,
+    lock_timeout: Duration,
     user_cfg: PathBuf,
     shadow_cfg: PathBuf,
     token_cfg: PathBuf,
@@ -325,13 +358,42 @@ impl AccessPaths {
     fn new(root: &Path) -> AccessPaths {
         let root = Root::new(root);
         AccessPaths {
+            lock_timeout: LOCK_WAIT.get(),
             user_cfg: root.path(USER_CFG),
             shadow_cfg: root.path(SHADOW_CFG),
             token_cfg: root.path(TOKEN_CFG),
             domains_cfg: root.path(DOMAINS_CFG),
             pve_dir: root.path("/etc/pve"),
             priv_dir: root.path(PRIVATE_DIR),
+            root,
         }
+    }
+
+    /// Runs `f` (given `err`) holding the cluster lock `name`, waiting for it at most the lock
+    /// timeout. The lock lives in `priv/`, which is made sure of first (see
+    /// [`AccessPaths::secure_priv_dir`]).
+    fn locked<T>(
+        &self,
+        name: &str,
+        err: &mut dyn Write,
+        f: impl FnOnce(&mut dyn Write) -> Result<T>,
+    ) -> Result<T> {
+        self.secure_priv_dir(err)?;
+        lock::with_lock_blocking(&RealFiles, &self.root, name, self.lock_timeout, || f(err))?
+    }
+
+    /// `priv/` must be ours and closed to everyone else before anything is written into it:
+    /// made 0700, or closed with a warning, or refused when it belongs to another user.
+    fn secure_priv_dir(&self, err: &mut dyn Write) -> Result<()> {
+        let euid = nix::unistd::geteuid().as_raw();
+        if let PrivateDir::Tightened { was } = secure_private_dir(&self.priv_dir, euid)? {
+            writeln!(
+                err,
+                "corral: warning: {} was mode {was:04o}, open to other users; it is 0700 now",
+                self.priv_dir.display()
+            )?;
+        }
+        Ok(())
     }
 
     /// `user.cfg`, its warnings printed (each names the file and line).
@@ -364,14 +426,7 @@ impl AccessPaths {
 
     /// A file in `priv/`, which must be ours and closed to everyone else first.
     fn write_private(&self, path: &Path, text: &str, err: &mut dyn Write) -> Result<()> {
-        let euid = nix::unistd::geteuid().as_raw();
-        if let PrivateDir::Tightened { was } = secure_private_dir(&self.priv_dir, euid)? {
-            writeln!(
-                err,
-                "corral: warning: {} was mode {was:04o}, open to other users; it is 0700 now",
-                self.priv_dir.display()
-            )?;
-        }
+        self.secure_priv_dir(err)?;
         write_as(path, text.as_bytes(), Access::Private)?;
         Ok(())
     }
@@ -416,17 +471,14 @@ fn password_refusal(userid: &Userid) -> Option<String> {
     }
 }
 
-/// Hashes a new password into the shadow file's contents.
-fn shadow_with(
-    files: &AccessPaths,
-    userid: &Userid,
-    password: &str,
-    err: &mut dyn Write,
-) -> Result<String> {
-    let mut shadow = files.read_shadow(err)?;
-    let hash = corral_io::password::new_hash(password)?;
-    shadow.set(userid, &hash)?;
-    Ok(shadow.render())
+/// Sets a user's password hash in `priv/shadow.cfg`, read and written under its lock (Proxmox's
+/// `store_password` under `lock_shadow_config`).
+fn store_hash(files: &AccessPaths, userid: &Userid, hash: &str, err: &mut dyn Write) -> Result<()> {
+    files.locked(lock::SHADOW_CFG, err, |err| {
+        let mut shadow = files.read_shadow(err)?;
+        shadow.set(userid, hash)?;
+        files.write_private(&files.shadow_cfg, &shadow.render(), err)
+    })
 }
 
 fn user_add(
@@ -442,7 +494,6 @@ fn user_add(
         bail!("{refusal}; add the user without --password");
     }
     let files = AccessPaths::new(&args.root.root);
-    let mut config = files.read_user_cfg(err)?;
     let new = NewUser {
         enable: args.enable,
         expire: args.expire,
@@ -456,24 +507,33 @@ fn user_add(
             .map(|list| split_list(list).map(str::to_owned).collect())
             .unwrap_or_default(),
     };
-    config
-        .add_user(&userid, new)
-        .with_context(|| format!("cannot add the user to {}", files.user_cfg.display()))?;
-    note_unknown_realm(&files, &userid, err)?;
-    // Asked for only once everything else is known to be fine.
-    let shadow = if args.password {
-        Some(shadow_with(&files, &userid, &password()?, err)?)
+    let add = |config: &mut UserConfig| {
+        config
+            .add_user(&userid, new.clone())
+            .with_context(|| format!("cannot add the user to {}", files.user_cfg.display()))
+    };
+    // The password is asked for only once everything else is known to be fine, and before the
+    // lock is taken; the file is checked again under the lock (the warnings are told then).
+    let hash = if args.password {
+        add(&mut files.read_user_cfg(&mut io::sink())?)?;
+        note_unknown_realm(&files, &userid, err)?;
+        Some(corral_io::password::new_hash(&password()?)?)
     } else {
         None
     };
-    // The password first, as Proxmox: a user is never listed without the password it was
-    // added with.
-    if let Some(shadow) = &shadow {
-        files.write_private(&files.shadow_cfg, shadow, err)?;
-    }
-    files.write_user_cfg(&config)?;
+    files.locked(lock::USER_CFG, err, |err| {
+        let mut config = files.read_user_cfg(err)?;
+        add(&mut config)?;
+        // The password first, as Proxmox: a user is never listed without the password it was
+        // added with.
+        match &hash {
+            Some(hash) => store_hash(&files, &userid, hash, err)?,
+            None => note_unknown_realm(&files, &userid, err)?,
+        }
+        files.write_user_cfg(&config)
+    })?;
     writeln!(out, "added user {userid} to {}", files.user_cfg.display())?;
-    if shadow.is_some() {
+    if hash.is_some() {
         writeln!(out, "set its password in {}", files.shadow_cfg.display())?;
     }
     Ok(())
@@ -511,6 +571,7 @@ fn user_passwd(
         bail!("{refusal}");
     }
     let files = AccessPaths::new(&args.root.root);
+    // As Proxmox's `passwd`: the user must exist; only the password file is locked.
     let config = files.read_user_cfg(err)?;
     if config.user(&userid).is_none() {
         bail!(
@@ -519,8 +580,8 @@ fn user_passwd(
             files.user_cfg.display()
         );
     }
-    let shadow = shadow_with(&files, &userid, &password()?, err)?;
-    files.write_private(&files.shadow_cfg, &shadow, err)?;
+    let hash = corral_io::password::new_hash(&password()?)?;
+    store_hash(&files, &userid, &hash, err)?;
     writeln!(
         out,
         "changed the password of {userid} in {}",
@@ -533,22 +594,28 @@ fn token_add(args: &TokenAddArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
     let userid = parse_userid(&args.userid)?;
     let tokenid = Tokenid::new(userid, &args.tokenid)?;
     let files = AccessPaths::new(&args.root.root);
-    let mut config = files.read_user_cfg(err)?;
     let new = Token {
         expire: args.expire.unwrap_or(0),
         privsep: args.privsep,
         comment: args.comment.clone(),
     };
-    config
-        .add_token(&tokenid, new)
-        .with_context(|| format!("cannot add the token to {}", files.user_cfg.display()))?;
-    let mut secrets = files.read_token_secrets()?;
     let secret =
         corral_io::token_secret::new_token_secret().context("cannot draw a random token secret")?;
-    secrets.set(&tokenid, &secret);
-    // The secret first, as Proxmox: a token is never listed without its secret.
-    files.write_private(&files.token_cfg, &secrets.render(), err)?;
-    files.write_user_cfg(&config)?;
+    // As Proxmox: `user.cfg` locked around all of it, the secrets file within.
+    let config = files.locked(lock::USER_CFG, err, |err| {
+        let mut config = files.read_user_cfg(err)?;
+        config
+            .add_token(&tokenid, new)
+            .with_context(|| format!("cannot add the token to {}", files.user_cfg.display()))?;
+        // The secret first, as Proxmox: a token is never listed without its secret.
+        files.locked(lock::TOKEN_CFG, err, |err| {
+            let mut secrets = files.read_token_secrets()?;
+            secrets.set(&tokenid, &secret);
+            files.write_private(&files.token_cfg, &secrets.render(), err)
+        })?;
+        files.write_user_cfg(&config)?;
+        Ok(config)
+    })?;
 
     let mut info = serde_json::Map::new();
     if let Some(comment) = config.token(&tokenid).and_then(|t| t.comment.clone()) {
@@ -639,11 +706,13 @@ fn acl_set(args: &AclSetArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resul
     }
     let roles: Vec<&str> = args.role.iter().flat_map(|list| split_list(list)).collect();
     let files = AccessPaths::new(&args.root.root);
-    let mut config = files.read_user_cfg(err)?;
-    config
-        .set_acl(&args.path, &members, &roles, args.propagate)
-        .with_context(|| format!("cannot set the ACL in {}", files.user_cfg.display()))?;
-    files.write_user_cfg(&config)?;
+    files.locked(lock::USER_CFG, err, |err| {
+        let mut config = files.read_user_cfg(err)?;
+        config
+            .set_acl(&args.path, &members, &roles, args.propagate)
+            .with_context(|| format!("cannot set the ACL in {}", files.user_cfg.display()))?;
+        files.write_user_cfg(&config)
+    })?;
     let names: Vec<String> = members
         .iter()
         .map(|member| match member {

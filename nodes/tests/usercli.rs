@@ -56,6 +56,7 @@ impl Drop for TempRoot {
 const USER_CFG: &str = "/etc/pve/user.cfg";
 const SHADOW_CFG: &str = "/etc/pve/priv/shadow.cfg";
 const TOKEN_CFG: &str = "/etc/pve/priv/token.cfg";
+const LOCK_DIR: &str = "/etc/pve/priv/lock";
 
 /// What a command printed and returned.
 #[derive(Debug)]
@@ -124,9 +125,45 @@ fn assert_modes(root: &TempRoot) {
         assert_eq!(mode_of(&priv_dir), 0o700);
         for entry in fs::read_dir(&priv_dir).expect("priv dir") {
             let path = entry.expect("entry").path();
+            if path == root.path(LOCK_DIR) {
+                continue;
+            }
             assert_eq!(mode_of(&path), 0o600, "{}", path.display());
         }
     }
+    // The cluster locks: pmxcfs's lock directory, its files root's alone.
+    let lock_dir = root.path(LOCK_DIR);
+    if lock_dir.exists() {
+        assert_eq!(mode_of(&lock_dir), 0o700);
+        for entry in fs::read_dir(&lock_dir).expect("lock dir") {
+            let path = entry.expect("entry").path();
+            assert_eq!(mode_of(&path), 0o600, "{}", path.display());
+        }
+    }
+}
+
+/// `priv/lock`, made as corral makes it (`priv/` 0700), for a test to hold a lock in.
+fn make_lock_dir(root: &TempRoot) {
+    for dir in ["/etc/pve/priv", LOCK_DIR] {
+        fs::create_dir_all(root.path(dir)).expect("dir");
+        fs::set_permissions(root.path(dir), fs::Permissions::from_mode(0o700)).expect("chmod");
+    }
+}
+
+/// The names in a directory, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .expect("read_dir")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    names
 }
 
 fn shadow_hash(root: &TempRoot, userid: &str) -> String {
@@ -335,7 +372,9 @@ fn user_add_without_password_writes_no_shadow_and_keeps_other_users() {
          group:admins:bob@pve,carol@pam::\n\n\n\n"
     );
     assert!(!root.path(SHADOW_CFG).exists());
-    assert!(!root.path("/etc/pve/priv").exists());
+    // Only the lock of user.cfg is in priv/.
+    assert_eq!(names_in(&root.path("/etc/pve/priv")), ["lock"]);
+    assert_eq!(names_in(&root.path(LOCK_DIR)), ["file-user_cfg"]);
     assert_modes(&root);
 }
 
@@ -894,4 +933,250 @@ fn the_config_commands_still_work() {
     for command in ["check-config", "check-access", "user", "token", "acl"] {
         assert!(help.contains(&format!("  {command} ")), "{help}");
     }
+}
+
+// --- several writers at once (the cluster locks) ---
+
+/// Concurrent `corral user add` (as on several nodes sharing /etc/pve): every user lands, none
+/// is lost to another command's write.
+#[test]
+fn commands_run_at_once_all_land() {
+    let root = TempRoot::new("concurrent");
+    const N: usize = 12;
+    std::thread::scope(|scope| {
+        for n in 0..N {
+            let root = &root;
+            scope.spawn(move || {
+                let user = format!("user{n}@pve");
+                let run = if n % 3 == 0 {
+                    corral_with_password(
+                        root,
+                        &["user", "add", &user, "--password"],
+                        Some("correct horse"),
+                    )
+                } else {
+                    corral(root, &["user", "add", &user])
+                };
+                assert_eq!(run.code, 0, "{run:?}");
+            });
+        }
+    });
+    let user_cfg = root.read(USER_CFG);
+    for n in 0..N {
+        assert!(
+            user_cfg.contains(&format!("user:user{n}@pve:1:0:")),
+            "user{n} lost: {user_cfg}"
+        );
+        if n % 3 == 0 {
+            assert_eq!(
+                verify(
+                    "correct horse",
+                    &shadow_hash(&root, &format!("user{n}@pve"))
+                ),
+                Ok(())
+            );
+        }
+    }
+    assert_eq!(root.read(SHADOW_CFG).lines().count(), N.div_ceil(3));
+
+    // Tokens and ACLs too: both files of a token, every ACL line.
+    let values: Vec<String> = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..N)
+            .map(|n| {
+                let root = &root;
+                scope.spawn(move || {
+                    let (user, token) = (format!("user{n}@pve"), format!("t{n}"));
+                    let run = corral(
+                        root,
+                        &["token", "add", &user, &token, "--output-format", "json"],
+                    );
+                    assert_eq!(run.code, 0, "{run:?}");
+                    let path = format!("/vms/{}", 100 + n);
+                    let acl = corral(
+                        root,
+                        &["acl", "set", &path, "--user", &user, "--role", "PVEVMUser"],
+                    );
+                    assert_eq!(acl.code, 0, "{acl:?}");
+                    let printed: serde_json::Value = serde_json::from_str(&run.out).expect("JSON");
+                    printed["value"].as_str().expect("the secret").to_owned()
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .map(|run| run.join().expect("ran"))
+            .collect()
+    });
+    let user_cfg = root.read(USER_CFG);
+    let secrets = TokenSecrets::parse(Some(&root.read(TOKEN_CFG)));
+    for (n, value) in values.iter().enumerate() {
+        assert!(
+            user_cfg.contains(&format!("token:user{n}@pve!t{n}:")),
+            "{user_cfg}"
+        );
+        assert!(
+            user_cfg.contains(&format!("acl:1:/vms/{}:user{n}@pve:PVEVMUser:", 100 + n)),
+            "{user_cfg}"
+        );
+        let token = Tokenid::parse(&format!("user{n}@pve!t{n}")).expect("token id");
+        assert!(secrets.verify(&token, value), "t{n}'s secret was lost");
+    }
+    assert_modes(&root);
+}
+
+/// The same across processes (the built binary, as another node would run it).
+#[test]
+fn processes_run_at_once_all_land() {
+    let root = TempRoot::new("processes");
+    const N: usize = 8;
+    let children: Vec<_> = (0..N)
+        .map(|n| {
+            Command::new(env!("CARGO_BIN_EXE_corral"))
+                .args(["user", "add", &format!("proc{n}@pve"), "--root"])
+                .arg(&root.0)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn corral")
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().expect("corral ran");
+        assert!(output.status.success(), "{output:?}");
+    }
+    let user_cfg = root.read(USER_CFG);
+    for n in 0..N {
+        assert!(
+            user_cfg.contains(&format!("user:proc{n}@pve:1:0:")),
+            "{user_cfg}"
+        );
+    }
+}
+
+/// Another writer (here this test, in another process's place) holds `file-user_cfg`: the
+/// command waits for it, and goes ahead as soon as it is released.
+#[test]
+fn a_command_waits_for_a_lock_held_elsewhere() {
+    use corral_io::files::{Files, RealFiles};
+    let root = TempRoot::new("lock-wait");
+    root.write(USER_CFG, "user:alice@pve:1:0::::::\n");
+    make_lock_dir(&root);
+    let lock_file = root.path(&format!("{LOCK_DIR}/file-user_cfg"));
+    let held = RealFiles.try_lock(&lock_file).expect("lock").expect("free");
+    let start = std::time::Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_corral"))
+        .args([
+            "acl",
+            "set",
+            "/",
+            "--user",
+            "alice@pve",
+            "--role",
+            "PVEAuditor",
+            "--root",
+        ])
+        .arg(&root.0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn corral");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(child.try_wait().expect("wait").is_none(), "it waits");
+    assert_eq!(root.read(USER_CFG), "user:alice@pve:1:0::::::\n");
+    drop(held);
+    let output = child.wait_with_output().expect("corral ran");
+    assert!(output.status.success(), "{output:?}");
+    assert!(start.elapsed() >= std::time::Duration::from_millis(500));
+    assert!(
+        root.read(USER_CFG)
+            .contains("acl:1:/:alice@pve:PVEAuditor:")
+    );
+}
+
+/// Held past the timeout (shortened here from Proxmox's 10 s): the command fails with
+/// Proxmox's message naming the lock and its file, and changes nothing.
+#[test]
+fn a_lock_held_past_the_timeout_fails_the_command_and_changes_nothing() {
+    use corral_io::files::{Files, RealFiles};
+    use corral_nodes::usercli::with_lock_timeout;
+    let root = TempRoot::new("lock-timeout");
+    root.write(USER_CFG, "user:alice@pve:1:0::::::\n");
+    make_lock_dir(&root);
+    let lock_file = root.path(&format!("{LOCK_DIR}/file-user_cfg"));
+    let held = RealFiles.try_lock(&lock_file).expect("lock").expect("free");
+    let timeout = std::time::Duration::from_millis(300);
+    let expected = format!(
+        "corral: cfs-lock 'file-user_cfg' error: got lock request timeout ({} still held by \
+         another writer after 300ms)\n",
+        lock_file.display()
+    );
+    let commands: [&[&str]; 3] = [
+        &[
+            "acl",
+            "set",
+            "/",
+            "--user",
+            "alice@pve",
+            "--role",
+            "PVEAuditor",
+        ],
+        &["token", "add", "alice@pve", "ci"],
+        &["user", "add", "bob@pve"],
+    ];
+    for args in commands {
+        let start = std::time::Instant::now();
+        let run = with_lock_timeout(timeout, || corral(&root, args));
+        assert!(start.elapsed() >= timeout, "{args:?} waited");
+        assert_eq!(run.code, 1, "{args:?}");
+        assert_eq!(run.err, expected, "{args:?}");
+        assert_eq!(run.out, "", "{args:?}: no secret printed");
+    }
+    // The password is asked for first; then the same.
+    let run = with_lock_timeout(timeout, || {
+        corral_with_password(
+            &root,
+            &["user", "add", "carol@pve", "--password"],
+            Some("correct horse"),
+        )
+    });
+    assert_eq!(run.code, 1);
+    assert_eq!(run.err, expected);
+    assert_eq!(
+        root.read(USER_CFG),
+        "user:alice@pve:1:0::::::\n",
+        "unchanged"
+    );
+    assert!(!root.path(TOKEN_CFG).exists());
+    assert!(!root.path(SHADOW_CFG).exists());
+
+    // `passwd` takes the lock of the password file only.
+    let shadow_lock = root.path(&format!("{LOCK_DIR}/file-priv_shadow_cfg"));
+    let held_shadow = RealFiles
+        .try_lock(&shadow_lock)
+        .expect("lock")
+        .expect("free");
+    drop(held);
+    let run = with_lock_timeout(timeout, || {
+        corral_with_password(
+            &root,
+            &["user", "passwd", "alice@pve"],
+            Some("correct horse"),
+        )
+    });
+    assert_eq!(run.code, 1);
+    assert!(
+        run.err
+            .starts_with("corral: cfs-lock 'file-priv_shadow_cfg' error: got lock request timeout"),
+        "{}",
+        run.err
+    );
+    assert!(!root.path(SHADOW_CFG).exists());
+    drop(held_shadow);
+    let run = corral_with_password(
+        &root,
+        &["user", "passwd", "alice@pve"],
+        Some("correct horse"),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
 }
