@@ -1,6 +1,7 @@
 //! The access-control files a daemon reads on requests, kept parsed and re-read when they may
 //! have changed: `user.cfg`, the ticket keys, the CSRF secret, `domains.cfg`, and (pvedaemon
-//! only) `priv/token.cfg`, `priv/shadow.cfg` and `priv/tfa.cfg`.
+//! only) `priv/token.cfg`, `priv/shadow.cfg` and `priv/tfa.cfg`; and the cluster's membership,
+//! `corosync.conf`.
 //!
 //! Each file is re-read at most once per [`AccessFiles::ttl`] (default [`CACHE_TTL`]), so an
 //! edit (`corral user add`, a key rotation) takes effect within that time without a restart;
@@ -24,6 +25,7 @@ use corral_core::auth::csrf::CsrfSecret;
 use corral_core::auth::keyage::Quorum;
 use corral_core::auth::keys::{PublicKeys, SigningKey};
 use corral_core::auth::ticket::TicketError;
+use corral_core::cluster::corosync::{self, Membership};
 use corral_core::time::UnixTime;
 use tokio::time::Instant;
 
@@ -44,6 +46,8 @@ pub const TOKEN_CFG: &str = "/etc/pve/priv/token.cfg";
 pub const SHADOW_CFG: &str = "/etc/pve/priv/shadow.cfg";
 pub const TFA_CFG: &str = "/etc/pve/priv/tfa.cfg";
 pub const TIMEZONE: &str = "/etc/timezone";
+/// The cluster's members; without it the node is a cluster of one.
+pub const COROSYNC_CONF: &str = "/etc/pve/corosync.conf";
 
 /// Most lines that are not UTF-8 named one by one in the log per read of a file; the rest are
 /// counted, so a binary file cannot flood the log.
@@ -162,6 +166,7 @@ pub struct AccessFiles {
     domains: RefCell<Cached<Domains>>,
     tokens: RefCell<Cached<TokenSecrets>>,
     timezone: RefCell<Cached<String>>,
+    membership: RefCell<Cached<Membership>>,
     /// Held while the ticket key pair is renewed, so two logins never write it at once.
     renewing: tokio::sync::Mutex<()>,
     /// The warnings last logged for each file: a file is re-read every [`CACHE_TTL`], and its
@@ -183,10 +188,20 @@ impl AccessFiles {
             domains: RefCell::default(),
             tokens: RefCell::default(),
             timezone: RefCell::default(),
+            membership: RefCell::default(),
             renewing: tokio::sync::Mutex::new(()),
             reported: RefCell::default(),
             key_recheck_at: std::cell::Cell::new(None),
         }
+    }
+
+    /// The files, for what reads `/etc/pve` outside this cache (node certificates).
+    pub(crate) fn files(&self) -> &dyn Files {
+        &*self.files
+    }
+
+    pub(crate) fn root(&self) -> &Root {
+        &self.root
     }
 
     /// Re-read files at most this often (tests use zero).
@@ -345,11 +360,11 @@ impl AccessFiles {
     /// the calling (event-loop) thread; only the CPU-heavy key generation runs on a blocking
     /// thread.
     ///
-    /// Renewals are serialised within this process: a login that finds one due waits for the
-    /// one under way and checks again (as Proxmox's `rotate_authkey` re-checks under its lock),
-    /// so two never interleave their writes. The waiters are bounded by the server's
-    /// connection limit. Another process or node writing the same `/etc/pve` is not excluded
-    /// yet: that needs the cluster lock of issue #5.
+    /// Renewals are serialised: within this process a login that finds one due waits for the
+    /// one under way, and across processes and nodes sharing `/etc/pve` the renewal holds the
+    /// cluster lock `authkey` ([`crate::lock`]) and reads the pair again once it has it (as
+    /// Proxmox's `rotate_authkey`), so two never rotate twice or interleave their writes. The
+    /// waiters are bounded by the server's connection limit and the lock's timeout.
     pub async fn signing_key(
         &self,
         now: UnixTime,
@@ -458,6 +473,25 @@ impl AccessFiles {
     pub fn tfa(&self) -> Result<TfaConfig, String> {
         let text = self.read_text(TFA_CFG)?;
         TfaConfig::parse(text.as_deref()).map_err(|e| format!("{TFA_CFG}: {e}"))
+    }
+
+    /// The cluster's members from `corosync.conf`, `local` alone when there is none. A file that
+    /// does not parse is never half-read: the last good copy stays in use (logged), and without
+    /// one the error (naming the file and line) is the answer.
+    pub fn membership(&self, local: &str) -> Result<Rc<Membership>, String> {
+        self.membership.borrow_mut().get(
+            self.ttl,
+            "no other node can be reached and the cluster views fail",
+            || match self.read_text(COROSYNC_CONF)? {
+                Some(text) => corosync::parse(&text).map_err(|e| format!("{COROSYNC_CONF}: {e}")),
+                None => Ok(Membership::single(local)),
+            },
+        )
+    }
+
+    /// Read `/etc/timezone` again on the next call (it was just written).
+    pub(crate) fn forget_timezone(&self) {
+        self.timezone.borrow_mut().forget();
     }
 
     /// The host's time zone name (`/etc/timezone`), `UTC` when unset or unreadable.

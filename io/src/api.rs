@@ -8,6 +8,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +18,9 @@ use corral_core::api::{self, BodyEncoding, Call, Caller, Decision, Handler, Para
 use corral_core::auth::credentials::Credentials;
 use corral_core::auth::keyage::Quorum;
 use corral_core::auth::ticket;
+use corral_core::cluster::corosync::Membership;
+use corral_core::cluster::health::{HealthSettings, PeerHealth};
+use corral_core::cluster::views::PeerView;
 use corral_core::http::api::{
     Format, RouteError, Target, VersionInfo, generic_error, index_page, render, route,
 };
@@ -31,7 +35,9 @@ use tokio::time::Instant;
 
 use crate::access::{AccessFiles, AuthFailure};
 use crate::clock::WallClock;
+use crate::cluster::Peers;
 use crate::forward::{Budget, DaemonClient, Forward};
+use crate::host::{Host, NodeStatusReader, RealHost};
 
 /// How long a 401 waits, from the request's start (Proxmox: 3 s), so guessing is slow; other
 /// requests are not held up.
@@ -92,6 +98,13 @@ pub struct ApiService {
     clock: Arc<dyn WallClock>,
     /// pveproxy only: the local pvedaemon.
     daemon: Option<DaemonClient>,
+    /// pveproxy only: the other nodes.
+    peers: Option<Rc<Peers>>,
+    /// The machine's figures for the node's status.
+    status: NodeStatusReader,
+    /// Whom the views call online without [`Peers`] (pvedaemon, which never probes): this
+    /// node only.
+    no_probes: RefCell<PeerHealth>,
     tokens: RefCell<TokenCache>,
 }
 
@@ -113,13 +126,39 @@ impl ApiService {
         clock: Arc<dyn WallClock>,
         daemon: Option<DaemonClient>,
     ) -> Self {
+        let no_probes = PeerHealth::new(&settings.node, HealthSettings::default());
         ApiService {
             settings,
             access,
             clock,
             daemon,
+            peers: None,
+            status: NodeStatusReader::new(Box::new(RealHost)),
+            no_probes: RefCell::new(no_probes),
             tokens: RefCell::default(),
         }
+    }
+
+    /// pveproxy: forward calls for other nodes through `peers`, and take their health from it.
+    pub fn with_peers(mut self, peers: Rc<Peers>) -> Self {
+        self.peers = Some(peers);
+        self
+    }
+
+    /// Read the node's status from `host` instead of this machine (the simulator).
+    pub fn with_host(mut self, host: Box<dyn Host>) -> Self {
+        self.status = NodeStatusReader::new(host);
+        self
+    }
+
+    /// The other nodes, when this is pveproxy with a cluster.
+    pub fn peers(&self) -> Option<&Rc<Peers>> {
+        self.peers.as_ref()
+    }
+
+    /// The cluster's members (cached `corosync.conf`; this node alone without one).
+    pub fn membership(&self) -> Result<Rc<Membership>, String> {
+        self.access.membership(&self.settings.node)
     }
 
     pub fn settings(&self) -> &ApiSettings {
@@ -210,13 +249,13 @@ impl ApiService {
                     .await;
                 (reply, false)
             }
-            Decision::ToNode(node) => {
-                let error = ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    format!("unable to get remote IP address for node '{node}'\n"),
-                );
-                (render(format, Err(error)), false)
-            }
+            Decision::ToNode(node) => match self
+                .forward_to_node(request, &credentials, &params, &node)
+                .await
+            {
+                Ok(reply) => (reply, false),
+                Err(error) => (render(format, Err(error)), false),
+            },
             Decision::Run { method, params } => {
                 let result = match api::schema::verify(&params, method.params) {
                     Ok(()) => {
@@ -400,6 +439,43 @@ impl ApiService {
         daemon.send(forward).await
     }
 
+    /// A `proxyto` call for another node, sent to that node's pveproxy as Proxmox sends it
+    /// (the same headers and body as to pvedaemon). Its reply is relayed as is.
+    async fn forward_to_node(
+        &self,
+        request: &ApiRequest<'_>,
+        credentials: &Credentials,
+        params: &Params,
+        node: &str,
+    ) -> Result<Reply, ApiError> {
+        let no_address = |why: String| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("unable to get remote IP address for node '{node}': {why}\n"),
+            )
+        };
+        let Some(peers) = &self.peers else {
+            return Err(no_address(
+                "this daemon does not forward to other nodes".to_owned(),
+            ));
+        };
+        let membership = self.membership().map_err(no_address)?;
+        let addr = peers
+            .address(&membership, node)
+            .await
+            .map_err(|e| no_address(e.to_string()))?;
+        let parts = request.parts;
+        let forward = forward_request(
+            parts,
+            request.peer.ip(),
+            credentials,
+            params,
+            request.compression,
+            Budget::Authenticated,
+        );
+        Ok(peers.forward(node, addr, forward).await)
+    }
+
     async fn run(&self, handler: Handler, context: RunContext<'_>) -> Result<Value, ApiError> {
         match handler {
             Handler::Version => Ok(corral_core::http::api::version_data(&self.settings.version)),
@@ -407,6 +483,10 @@ impl ApiService {
             Handler::Domains => Ok(self.access.domains().api_index()),
             Handler::Permissions => self.permissions(context),
             Handler::NodeTime => Ok(self.node_time()),
+            Handler::SetTimezone => self.set_timezone(context),
+            Handler::Nodes => self.nodes_index(context),
+            Handler::NodeStatus => self.node_status(),
+            Handler::ClusterStatus => self.cluster_status(),
             Handler::CreateTicket => self.create_ticket(context).await,
         }
     }
@@ -423,6 +503,46 @@ impl ApiService {
         })
     }
 }
+
+impl ApiService {
+    /// `PUT /nodes/{node}/time` (Proxmox `PVE::API2::Nodes` `set_timezone`, INotify's
+    /// `write_etc_timezone`): the zone must exist in the system's zone database; then
+    /// `/etc/timezone` names it and `/etc/localtime` links to it.
+    fn set_timezone(&self, context: RunContext<'_>) -> Result<Value, ApiError> {
+        let zone = context
+            .params
+            .get("timezone")
+            .and_then(api::params::as_text)
+            .unwrap_or_default();
+        if !self.status.has_zone(&zone) {
+            let errors = BTreeMap::from([(
+                "timezone".to_owned(),
+                format!("No such timezone (no {}/{zone})", crate::host::ZONEINFO_DIR),
+            )]);
+            return Err(ApiError::parameters(errors));
+        }
+        let files = self.access.files();
+        let root = self.access.root();
+        let write_failed = |e: crate::files::WriteError| server_error(e.to_string());
+        files
+            .write_atomic(
+                &root.path(crate::access::TIMEZONE),
+                format!("{zone}\n").as_bytes(),
+                crate::files::Access::Public,
+            )
+            .map_err(write_failed)?;
+        let target = format!("{}/{zone}", crate::host::ZONEINFO_DIR);
+        files
+            .symlink(target.as_ref(), &root.path(LOCALTIME))
+            .map_err(write_failed)?;
+        self.access.forget_timezone();
+        tracing::info!("time zone set to {zone}");
+        Ok(Value::Null)
+    }
+}
+
+/// The link to the zone in use.
+const LOCALTIME: &str = "/etc/localtime";
 
 /// The request as Proxmox forwards it: only these headers, the body re-encoded from the
 /// parameters in the encoding the client used.
@@ -675,6 +795,90 @@ impl ApiService {
         };
         Ok(data)
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cluster views
+
+impl ApiService {
+    /// Runs `f` with the membership and the peers' health (probed by pveproxy; pvedaemon knows
+    /// only itself to be online).
+    fn with_view<T>(&self, f: impl FnOnce(&PeerView<'_>) -> T) -> Result<T, ApiError> {
+        let membership = self.membership().map_err(server_error)?;
+        let local = self.settings.node.as_str();
+        let view = |health: &PeerHealth| {
+            f(&PeerView {
+                membership: &membership,
+                local,
+                health,
+            })
+        };
+        Ok(match &self.peers {
+            Some(peers) => peers.with_health(&membership, view),
+            None => {
+                let mut health = self.no_probes.borrow_mut();
+                health.handle_membership(Instant::now().into_std(), &membership);
+                view(&health)
+            }
+        })
+    }
+
+    /// `GET /nodes`: every member, whether it is online, its certificate's fingerprint, and
+    /// (with Sys.Audit on the node) this node's own figures; other nodes' figures come with
+    /// pvestatd's broadcast.
+    fn nodes_index(&self, context: RunContext<'_>) -> Result<Value, ApiError> {
+        let config = self.access.user_config();
+        let caller = context.authid.and_then(|id| Authid::parse(id).ok());
+        let local = self.settings.node.as_str();
+        let fingerprint = |node: &str| {
+            crate::pinning::node_fingerprint(self.access.files(), self.access.root(), node).ok()
+        };
+        let stats = |node: &str| {
+            if node != local {
+                return None;
+            }
+            self.status
+                .stats()
+                .map_err(|e| tracing::warn!("node figures: {e}"))
+                .ok()
+        };
+        let can_audit = |node: &str| {
+            caller.as_ref().is_some_and(|who| {
+                config.check(who, &format!("/nodes/{node}"), &["Sys.Audit"], false)
+            })
+        };
+        let nodes = self.with_view(|view| {
+            corral_core::cluster::views::nodes_index(view, &fingerprint, &stats, &can_audit)
+        })?;
+        Ok(Value::Array(nodes))
+    }
+
+    /// `GET /cluster/status`: the cluster (name, size, config version, quorum) and each member.
+    fn cluster_status(&self) -> Result<Value, ApiError> {
+        let entries = self.with_view(|view| {
+            let address = |node: &str| {
+                let member = view.membership.member(node)?;
+                let addr = member.ring0_addr.trim();
+                (!addr.is_empty()).then(|| addr.to_owned())
+            };
+            corral_core::cluster::views::cluster_status(view, &address)
+        })?;
+        Ok(Value::Array(entries))
+    }
+
+    /// `GET /nodes/{node}/status` (here: the call was forwarded to this node if it named
+    /// another).
+    fn node_status(&self) -> Result<Value, ApiError> {
+        let version = &self.settings.version;
+        let pveversion = format!("pve-manager/{}/{}", version.version, version.repoid);
+        self.status
+            .status(&pveversion)
+            .map_err(|e| server_error(e.to_string()))
+    }
+}
+
+fn server_error(message: String) -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("{message}\n"))
 }
 
 /// Proxmox prints each privilege's propagate flag as 1 or 0.

@@ -22,9 +22,10 @@ use corral_io::access::AccessFiles;
 use corral_io::access_log::FileLog;
 use corral_io::api::{ApiService, ApiSettings, UNAUTHORIZED_DELAY};
 use corral_io::clock::{SystemClock, WallClock};
-use corral_io::files::{RealFiles, Root, write_atomic};
+use corral_io::cluster::Peers;
+use corral_io::files::{Files, RealFiles, Root, write_atomic};
 use corral_io::forward::DaemonClient;
-use corral_io::net::{Listener, Network, TokioListener, TokioNet, bind_default};
+use corral_io::net::{Connector, Listener, Network, TokioListener, TokioNet, bind_default};
 use corral_io::proxy::{ProxyHandle, ProxyServer};
 use corral_io::proxy_settings::{self, Loaded};
 use nix::sys::signal::{Signal, kill};
@@ -159,10 +160,11 @@ async fn serve(args: &DaemonArgs, node: &str) -> Result<()> {
     create_run_dir(&root, account.as_ref())?;
     account.drop_for_good()?;
     write_pid_file(&root, PVEPROXY)?;
-    let api = proxy_api(node, args.daemon, &root, &clock);
     let addr = listener
         .local_addr()
         .context("the listening socket has no address")?;
+    let api = proxy_api(node, args.daemon, addr.port(), &root, &clock);
+    let probes = tokio::task::spawn_local(probe_peers(Rc::clone(&api)));
     let server = ProxyServer::new(
         listener,
         loaded.settings,
@@ -187,6 +189,7 @@ async fn serve(args: &DaemonArgs, node: &str) -> Result<()> {
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
     server.run().await;
     signals.abort();
+    probes.abort();
     log.flush();
     if log.dropped() > 0 {
         tracing::warn!(
@@ -199,10 +202,12 @@ async fn serve(args: &DaemonArgs, node: &str) -> Result<()> {
     Ok(())
 }
 
-/// pveproxy's API: runs the unprotected calls, forwards the protected ones to pvedaemon.
+/// pveproxy's API: runs the unprotected calls, forwards the protected ones to pvedaemon and
+/// the calls for other nodes to them (on `port`, this node's own: a cluster's nodes share it).
 fn proxy_api(
     node: &str,
     daemon: SocketAddr,
+    port: u16,
     root: &Root,
     clock: &Arc<dyn WallClock>,
 ) -> Rc<ApiService> {
@@ -213,14 +218,23 @@ fn proxy_api(
         unauthorized_delay: UNAUTHORIZED_DELAY,
         sign_digest: SignDigest::Sha256,
     };
-    let access = AccessFiles::new(Rc::new(RealFiles), root.clone());
-    let daemon = DaemonClient::new(daemon, Rc::new(TokioNet));
-    Rc::new(ApiService::new(
-        settings,
-        access,
-        Arc::clone(clock),
-        Some(daemon),
-    ))
+    let files: Rc<dyn Files> = Rc::new(RealFiles);
+    let access = AccessFiles::new(Rc::clone(&files), root.clone());
+    let net: Rc<dyn Connector> = Rc::new(TokioNet);
+    let daemon = DaemonClient::new(daemon, Rc::clone(&net));
+    let peers = Peers::new(node, port, net, files, root.clone());
+    Rc::new(
+        ApiService::new(settings, access, Arc::clone(clock), Some(daemon))
+            .with_peers(Rc::new(peers)),
+    )
+}
+
+/// Probes the other nodes for as long as pveproxy serves.
+async fn probe_peers(api: Rc<ApiService>) {
+    let Some(peers) = api.peers().cloned() else {
+        return;
+    };
+    peers.run_probes(move || api.membership()).await;
 }
 
 fn load(root: &Root, node: &str, clock: &Arc<dyn WallClock>) -> Result<Loaded> {

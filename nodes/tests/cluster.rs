@@ -498,6 +498,8 @@ impl Cluster {
         let out = fs::File::create(base.join("up.out")).expect("create up.out");
         let err = fs::File::create(base.join("up.err")).expect("create up.err");
         let child = Command::new(CORRAL)
+            // As a user starts it, not as `cargo run` (which makes corral build the daemons).
+            .env_remove("CARGO")
             .arg("up")
             .arg("--dir")
             .arg(&dir)

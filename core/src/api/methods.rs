@@ -39,6 +39,14 @@ pub enum Handler {
     CreateTicket,
     /// `GET /nodes/{node}/time`.
     NodeTime,
+    /// `PUT /nodes/{node}/time`: set the node's time zone.
+    SetTimezone,
+    /// `GET /nodes`: the cluster's nodes and whether they are online.
+    Nodes,
+    /// `GET /nodes/{node}/status`: the node's live status (uptime, load, memory, …).
+    NodeStatus,
+    /// `GET /cluster/status`: the cluster, its quorum, and each member.
+    ClusterStatus,
 }
 
 /// One API method.
@@ -96,6 +104,12 @@ const ACL_PATH: Kind = Kind::String {
     max_len: Some(64),
     format: None,
 };
+/// A zone name as `/usr/share/zoneinfo` holds it (`Europe/Vienna`); the handler checks it
+/// exists there.
+const TIMEZONE: Kind = Kind::String {
+    max_len: Some(64),
+    format: Some(Format::Timezone),
+};
 const PRIVS: Kind = Kind::String {
     max_len: Some(64),
     format: Some(Format::PrivList),
@@ -105,7 +119,11 @@ const PRIVS: Kind = Kind::String {
 /// - `/version`: pve-manager `PVE/API2.pm` (`user => 'all'`);
 /// - `/access/*`: pve-access-control `PVE/API2/AccessControl.pm`;
 /// - `/nodes/{node}/time`: pve-manager `PVE/API2/Nodes.pm` (protected as the reference lists it:
-///   it reads the host's time zone as root).
+///   it reads the host's time zone as root);
+/// - `/nodes` and `/nodes/{node}/status`: pve-manager `PVE/API2/Nodes.pm` (`index` is
+///   `user => 'all'` and shows a node's figures only with Sys.Audit on it; `status` needs
+///   Sys.Audit and runs on the node itself, unprotected: it reads `/proc`);
+/// - `/cluster/status`: pve-manager `PVE/API2/ClusterConfig.pm`/`Cluster.pm` (Sys.Audit on `/`).
 pub const METHODS: &[ApiMethod] = &[
     ApiMethod {
         method: HttpMethod::Get,
@@ -182,6 +200,61 @@ pub const METHODS: &[ApiMethod] = &[
         proxyto: Some("node"),
         allowtoken: true,
         handler: Handler::NodeTime,
+    },
+    ApiMethod {
+        method: HttpMethod::Put,
+        path: "/nodes/{node}/time",
+        params: &[
+            Param::required("node", NODE),
+            Param::required("timezone", TIMEZONE),
+        ],
+        permission: Permission::Privileges {
+            path: "/nodes/{node}",
+            privs: &["Sys.Modify"],
+            any: false,
+        },
+        protected: true,
+        proxyto: Some("node"),
+        allowtoken: true,
+        handler: Handler::SetTimezone,
+    },
+    ApiMethod {
+        method: HttpMethod::Get,
+        path: "/nodes",
+        params: &[],
+        permission: Permission::All,
+        protected: false,
+        proxyto: None,
+        allowtoken: true,
+        handler: Handler::Nodes,
+    },
+    ApiMethod {
+        method: HttpMethod::Get,
+        path: "/nodes/{node}/status",
+        params: &[Param::required("node", NODE)],
+        permission: Permission::Privileges {
+            path: "/nodes/{node}",
+            privs: &["Sys.Audit"],
+            any: false,
+        },
+        protected: false,
+        proxyto: Some("node"),
+        allowtoken: true,
+        handler: Handler::NodeStatus,
+    },
+    ApiMethod {
+        method: HttpMethod::Get,
+        path: "/cluster/status",
+        params: &[],
+        permission: Permission::Privileges {
+            path: "/",
+            privs: &["Sys.Audit"],
+            any: false,
+        },
+        protected: false,
+        proxyto: None,
+        allowtoken: true,
+        handler: Handler::ClusterStatus,
     },
 ];
 

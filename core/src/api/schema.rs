@@ -35,6 +35,10 @@ pub enum Format {
     Authid,
     /// `pve-priv-list`: privilege names separated by `,`, `;` or spaces.
     PrivList,
+    /// A time zone name as `/usr/share/zoneinfo` holds it (`Europe/Vienna`, `Etc/GMT+1`).
+    /// Proxmox declares no format and only checks the file exists; corral refuses names that
+    /// are not zone names (`..`, a leading `/`) before the name is joined to a path.
+    Timezone,
 }
 
 /// One declared parameter.
@@ -164,6 +168,7 @@ impl Format {
                 .split([',', ';', ' ', '\t'])
                 .filter(|p| !p.is_empty())
                 .all(|p| p.chars().all(|c| c.is_ascii_alphanumeric() || c == '.')),
+            Format::Timezone => is_timezone_name(text),
         }
     }
 
@@ -173,8 +178,21 @@ impl Format {
             Format::Realm => "realm name",
             Format::Authid => "user or token id",
             Format::PrivList => "privilege list",
+            Format::Timezone => "time zone name",
         }
     }
+}
+
+/// `Area/Location` names: segments of letters, digits, `_`, `+` and `-`, none empty and none a
+/// `.` or `..`, so the name stays inside the zone directory it is looked up in.
+pub fn is_timezone_name(text: &str) -> bool {
+    !text.is_empty()
+        && text.split('/').all(|segment| {
+            !segment.is_empty()
+                && segment
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '-'))
+        })
 }
 
 /// Proxmox's `pve-node` format: a host name label, `[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?`.
@@ -191,6 +209,28 @@ pub fn is_node_name(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_zone_names_stay_inside_the_zone_directory() {
+        for good in [
+            "UTC",
+            "Europe/Vienna",
+            "America/Argentina/Buenos_Aires",
+            "Etc/GMT+1",
+        ] {
+            assert!(is_timezone_name(good), "{good}");
+        }
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../../etc/shadow",
+            "Europe/../x",
+            "Europe//Vienna",
+            "A B",
+        ] {
+            assert!(!is_timezone_name(bad), "{bad}");
+        }
+    }
 
     fn params(pairs: &[(&str, &str)]) -> Params {
         pairs

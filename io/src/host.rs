@@ -1,0 +1,181 @@
+//! The machine a node runs on, as a seam: its `/proc` and `/sys` figures and its root file
+//! system, for `GET /nodes/{node}/status` and the node's own figures in `GET /nodes`.
+//!
+//! These are the machine's, not the node's files: they are read at their real paths whatever
+//! `--root` says (several development nodes on one machine share it). The simulator gives each
+//! node fixed figures instead.
+
+use std::cell::RefCell;
+use std::fmt::Debug;
+use std::io;
+
+use corral_core::cluster::procfs::{self, BootMode, CpuUsage, FsUsage, NodeStatusInput};
+use corral_core::cluster::views::NodeStats;
+use tokio::time::Instant;
+
+/// Files Proxmox's status call reads.
+const MEMINFO: &str = "/proc/meminfo";
+const LOADAVG: &str = "/proc/loadavg";
+const UPTIME: &str = "/proc/uptime";
+const STAT: &str = "/proc/stat";
+const CPUINFO: &str = "/proc/cpuinfo";
+const OSTYPE: &str = "/proc/sys/kernel/ostype";
+const OSRELEASE: &str = "/proc/sys/kernel/osrelease";
+const KERNEL_VERSION: &str = "/proc/sys/kernel/version";
+/// Present when the machine booted through UEFI.
+const EFI_DIR: &str = "/sys/firmware/efi";
+/// Pages merged by KSM; missing without KSM.
+const KSM_PAGES_SHARING: &str = "/sys/kernel/mm/ksm/pages_sharing";
+/// The largest `/proc` file read (`/proc/cpuinfo` of a 256-thread machine is about 400 KiB).
+const PROC_LEN_MAX: u64 = 4 * 1024 * 1024;
+
+/// Clock ticks per second of `/proc/stat` (USER_HZ: 100 on every Linux architecture Proxmox
+/// runs on).
+const USER_HZ: u32 = 100;
+
+/// The machine's figures.
+pub trait Host: Debug + 'static {
+    /// A `/proc` or `/sys` text file, whole.
+    fn read(&self, path: &str) -> io::Result<String>;
+    /// Whether a directory exists (`/sys/firmware/efi`).
+    fn dir_exists(&self, path: &str) -> bool;
+    /// The size and use of the root file system, in bytes (statvfs of `/`).
+    fn rootfs(&self) -> io::Result<FsUsage>;
+    /// Whether the system's zone database has `name` (a checked zone name).
+    fn has_zone(&self, name: &str) -> bool;
+}
+
+/// The system's zone database; `/etc/localtime` links into it.
+pub const ZONEINFO_DIR: &str = "/usr/share/zoneinfo";
+
+/// The real machine.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RealHost;
+
+impl Host for RealHost {
+    fn read(&self, path: &str) -> io::Result<String> {
+        use std::io::Read;
+        let mut text = String::new();
+        std::fs::File::open(path)?
+            .take(PROC_LEN_MAX)
+            .read_to_string(&mut text)?;
+        Ok(text)
+    }
+
+    fn dir_exists(&self, path: &str) -> bool {
+        std::path::Path::new(path).is_dir()
+    }
+
+    fn has_zone(&self, name: &str) -> bool {
+        std::path::Path::new(ZONEINFO_DIR).join(name).is_file()
+    }
+
+    fn rootfs(&self) -> io::Result<FsUsage> {
+        let stat = nix::sys::statvfs::statvfs("/").map_err(io::Error::from)?;
+        Ok(FsUsage::from_statvfs(
+            stat.fragment_size(),
+            stat.blocks(),
+            stat.blocks_free(),
+            stat.blocks_available(),
+        ))
+    }
+}
+
+/// Why the node's status could not be read: the file and the problem.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StatusError(String);
+
+/// Reads the node's live status, remembering the last CPU sample so `cpu` and `wait` are the
+/// shares of the time since the previous call (as Proxmox's `read_proc_stat`).
+#[derive(Debug)]
+pub struct NodeStatusReader {
+    host: Box<dyn Host>,
+    cpu: RefCell<CpuUsage>,
+}
+
+impl NodeStatusReader {
+    pub fn new(host: Box<dyn Host>) -> Self {
+        NodeStatusReader {
+            host,
+            cpu: RefCell::new(CpuUsage::new(USER_HZ)),
+        }
+    }
+
+    /// Whether the system's zone database has `name`.
+    pub fn has_zone(&self, name: &str) -> bool {
+        self.host.has_zone(name)
+    }
+
+    fn read(&self, path: &str) -> Result<String, StatusError> {
+        self.host
+            .read(path)
+            .map_err(|e| StatusError(format!("cannot read {path}: {e}")))
+    }
+
+    /// `GET /nodes/{node}/status`'s data; `pveversion` is `pve-manager/<version>/<repoid>`.
+    pub fn status(&self, pveversion: &str) -> Result<serde_json::Value, StatusError> {
+        let input = self.input(pveversion)?;
+        Ok(procfs::node_status(&input))
+    }
+
+    /// The figures `GET /nodes` shows for this node.
+    pub fn stats(&self) -> Result<NodeStats, StatusError> {
+        let input = self.input("")?;
+        Ok(NodeStats {
+            uptime: input.uptime,
+            cpu: input.cpu.cpu,
+            maxcpu: input.cpuinfo.cpus,
+            mem: input.meminfo.mem_used(),
+            maxmem: input.meminfo.mem_total,
+            disk: input.rootfs.used,
+            maxdisk: input.rootfs.total,
+        })
+    }
+
+    fn input(&self, pveversion: &str) -> Result<NodeStatusInput, StatusError> {
+        let bad = |e: procfs::ProcError| StatusError(e.to_string());
+        let times = procfs::parse_cpu_times(&self.read(STAT)?).map_err(bad)?;
+        let cpu = {
+            let mut usage = self.cpu.borrow_mut();
+            usage.handle_sample(Instant::now().into_std(), times);
+            usage.usage()
+        };
+        let rootfs = self
+            .host
+            .rootfs()
+            .map_err(|e| StatusError(format!("cannot stat the root file system: {e}")))?;
+        Ok(NodeStatusInput {
+            uptime: procfs::parse_uptime(&self.read(UPTIME)?).map_err(bad)?,
+            loadavg: procfs::parse_loadavg(&self.read(LOADAVG)?).map_err(bad)?,
+            cpu,
+            meminfo: procfs::parse_meminfo(&self.read(MEMINFO)?).map_err(bad)?,
+            ksm_shared: self.ksm_shared()?,
+            cpuinfo: procfs::parse_cpuinfo(&self.read(CPUINFO)?, USER_HZ).map_err(bad)?,
+            rootfs,
+            kernel: procfs::Kernel {
+                sysname: self.read(OSTYPE)?.trim().to_owned(),
+                release: self.read(OSRELEASE)?.trim().to_owned(),
+                version: self.read(KERNEL_VERSION)?.trim().to_owned(),
+                machine: std::env::consts::ARCH.to_owned(),
+            },
+            pveversion: pveversion.to_owned(),
+            boot_mode: if self.host.dir_exists(EFI_DIR) {
+                // The SecureBoot variable needs efivarfs; unknown is left out.
+                BootMode::Efi { secureboot: None }
+            } else {
+                BootMode::LegacyBios
+            },
+        })
+    }
+
+    /// Bytes merged by KSM; 0 when the kernel has no KSM (as Proxmox).
+    fn ksm_shared(&self) -> Result<u64, StatusError> {
+        match self.host.read(KSM_PAGES_SHARING) {
+            Ok(text) => {
+                procfs::parse_ksm_pages_sharing(&text).map_err(|e| StatusError(e.to_string()))
+            }
+            Err(_) => Ok(0),
+        }
+    }
+}
