@@ -524,16 +524,17 @@ impl ApiService {
         let files = self.access.files();
         let root = self.access.root();
         let write_failed = |e: crate::files::WriteError| server_error(e.to_string());
+        // The link first: if it cannot be made, `/etc/timezone` still names the zone in use.
+        let target = format!("{}/{zone}", crate::host::ZONEINFO_DIR);
+        files
+            .symlink(target.as_ref(), &root.path(LOCALTIME))
+            .map_err(write_failed)?;
         files
             .write_atomic(
                 &root.path(crate::access::TIMEZONE),
                 format!("{zone}\n").as_bytes(),
                 crate::files::Access::Public,
             )
-            .map_err(write_failed)?;
-        let target = format!("{}/{zone}", crate::host::ZONEINFO_DIR);
-        files
-            .symlink(target.as_ref(), &root.path(LOCALTIME))
             .map_err(write_failed)?;
         self.access.forget_timezone();
         tracing::info!("time zone set to {zone}");
@@ -857,9 +858,11 @@ impl ApiService {
     fn cluster_status(&self) -> Result<Value, ApiError> {
         let entries = self.with_view(|view| {
             let address = |node: &str| {
+                // An address, as Proxmox shows; a host name in `ring0_addr` is left out.
                 let member = view.membership.member(node)?;
                 let addr = member.ring0_addr.trim();
-                (!addr.is_empty()).then(|| addr.to_owned())
+                let bare = addr.trim_start_matches('[').trim_end_matches(']');
+                bare.parse::<IpAddr>().ok().map(|ip| ip.to_string())
             };
             corral_core::cluster::views::cluster_status(view, &address)
         })?;

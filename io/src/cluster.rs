@@ -21,7 +21,7 @@ use http::Method;
 use tokio::time::Instant;
 
 use crate::files::{Files, Root};
-use crate::forward::{Budget, Forward, NodeClients};
+use crate::forward::{Budget, Forward, NodeClients, SILENCE_MAX};
 use crate::net::Connector;
 
 /// What a probe asks for: world-readable on Proxmox and on corral, so a probe needs no
@@ -106,13 +106,17 @@ impl Peers {
         if let Ok(ip) = bare.parse() {
             return Ok(ip);
         }
-        self.connector
-            .resolve(host)
-            .await
-            .map_err(|cause| AddressError::Lookup {
-                host: host.to_owned(),
-                cause,
-            })
+        // Bounded like every other phase of a forward: a hung resolver must not hold calls.
+        let lookup = tokio::time::timeout(SILENCE_MAX, self.connector.resolve(host)).await;
+        let cause = match lookup {
+            Ok(Ok(ip)) => return Ok(ip),
+            Ok(Err(cause)) => cause,
+            Err(_) => std::io::Error::new(std::io::ErrorKind::TimedOut, "Connection timed out"),
+        };
+        Err(AddressError::Lookup {
+            host: host.to_owned(),
+            cause,
+        })
     }
 
     /// Sends `request` to `node` at `addr` and returns its reply, or Proxmox's transport error.
@@ -156,17 +160,19 @@ impl Peers {
     /// One probe of `node`, its outcome fed into the health machine. Bounded by the machine's
     /// timeout: a probe that takes longer has failed already, and is dropped.
     async fn probe(&self, membership: &Membership, node: &str) {
-        let timeout = HealthSettings::default().timeout;
+        let timeout = self.health.borrow().settings().timeout;
         let outcome = match tokio::time::timeout(timeout, self.ask(membership, node)).await {
             Ok(outcome) => outcome,
             Err(_) => ProbeOutcome::Failed,
         };
-        if outcome == ProbeOutcome::Failed {
-            tracing::debug!("node '{node}' did not answer its health probe");
+        let mut health = self.health.borrow_mut();
+        let before = health.state(node);
+        health.handle_probe_result(Instant::now().into_std(), node, outcome);
+        let after = health.state(node);
+        // Only the changes: a node that is down for an hour is one line, not 720.
+        if before != after {
+            tracing::info!("node '{node}' is {after} (was {before})");
         }
-        self.health
-            .borrow_mut()
-            .handle_probe_result(Instant::now().into_std(), node, outcome);
     }
 
     async fn ask(&self, membership: &Membership, node: &str) -> ProbeOutcome {
@@ -180,7 +186,7 @@ impl Peers {
             body: Bytes::new(),
             budget: Budget::Anonymous,
         };
-        let reply = self.clients.send(node, addr, request).await;
+        let reply = self.clients.send_quietly(node, addr, request).await;
         // Any HTTP answer means the node's pveproxy runs; 595–599 are the transport's.
         if (595..=599).contains(&reply.status.as_u16()) {
             ProbeOutcome::Failed

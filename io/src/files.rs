@@ -745,6 +745,8 @@ struct MemFsState {
     dirs: BTreeMap<PathBuf, u32>,
     /// The lock files held ([`Files::try_lock`]).
     locks: BTreeSet<PathBuf>,
+    /// Symbolic links: link → target ([`Files::symlink`]).
+    links: BTreeMap<PathBuf, PathBuf>,
 }
 
 /// A lock held in a [`MemFs`], released on drop.
@@ -791,6 +793,7 @@ impl MemFs {
                 files: state.files.clone(),
                 dirs: state.dirs.clone(),
                 locks: BTreeSet::new(),
+                links: state.links.clone(),
             })),
             clock: Arc::clone(&self.clock),
         }
@@ -826,6 +829,11 @@ impl MemFs {
     /// A copy of one file, with its mode and time.
     pub fn file(&self, path: &Path) -> Option<MemFile> {
         self.lock().files.get(path).cloned()
+    }
+
+    /// Where a symbolic link points, when `path` is one.
+    pub fn link(&self, path: &Path) -> Option<PathBuf> {
+        self.lock().links.get(path).cloned()
     }
 
     /// The mode a directory was created with, when it was.
@@ -885,6 +893,13 @@ impl Files for MemFs {
 
     fn remove_file(&self, path: &Path) -> Result<(), WriteError> {
         self.lock().files.remove(path);
+        Ok(())
+    }
+
+    fn symlink(&self, target: &Path, link: &Path) -> Result<(), WriteError> {
+        let mut state = self.lock();
+        state.files.remove(link);
+        state.links.insert(link.to_owned(), target.to_owned());
         Ok(())
     }
 

@@ -294,15 +294,31 @@ impl NodeClients {
     /// Forwards `request` to node `node`'s pveproxy at `addr` over TLS, pinning the node's
     /// certificate; returns its reply as is or Proxmox's 595/596/597/599 reply.
     pub async fn send(&self, node: &str, addr: SocketAddr, request: Forward) -> Reply {
-        let result = match self.pool(node, addr) {
-            Ok(pool) => pool.send(&request, || self.open(node, addr)).await,
-            Err(error) => Err(error),
-        };
+        let result = self.try_send(node, addr, &request).await;
         reply_or_warn(
             result,
             &request,
             format_args!(" to node '{node}' at {addr}"),
         )
+    }
+
+    /// [`NodeClients::send`] without the warning on failure: for health probes, which log
+    /// only a node's change between online and offline, not every failed probe.
+    pub async fn send_quietly(&self, node: &str, addr: SocketAddr, request: Forward) -> Reply {
+        match self.try_send(node, addr, &request).await {
+            Ok(reply) => reply,
+            Err(error) => error.reply(),
+        }
+    }
+
+    async fn try_send(
+        &self,
+        node: &str,
+        addr: SocketAddr,
+        request: &Forward,
+    ) -> Result<Reply, ForwardError> {
+        let pool = self.pool(node, addr)?;
+        pool.send(request, || self.open(node, addr)).await
     }
 
     /// The node's pool; a new one when the node is new or moved to another address (requests

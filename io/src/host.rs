@@ -13,19 +13,13 @@ use corral_core::cluster::procfs::{self, BootMode, CpuUsage, FsUsage, NodeStatus
 use corral_core::cluster::views::NodeStats;
 use tokio::time::Instant;
 
-/// Files Proxmox's status call reads.
-const MEMINFO: &str = "/proc/meminfo";
-const LOADAVG: &str = "/proc/loadavg";
-const UPTIME: &str = "/proc/uptime";
-const STAT: &str = "/proc/stat";
-const CPUINFO: &str = "/proc/cpuinfo";
+/// Files Proxmox's status call reads (the `/proc` ones are named by core's parsers).
+use procfs::{CPUINFO, KSM_PAGES_SHARING, LOADAVG, MEMINFO, STAT, UPTIME};
 const OSTYPE: &str = "/proc/sys/kernel/ostype";
 const OSRELEASE: &str = "/proc/sys/kernel/osrelease";
 const KERNEL_VERSION: &str = "/proc/sys/kernel/version";
 /// Present when the machine booted through UEFI.
 const EFI_DIR: &str = "/sys/firmware/efi";
-/// Pages merged by KSM; missing without KSM.
-const KSM_PAGES_SHARING: &str = "/sys/kernel/mm/ksm/pages_sharing";
 /// The largest `/proc` file read (`/proc/cpuinfo` of a 256-thread machine is about 400 KiB).
 const PROC_LEN_MAX: u64 = 4 * 1024 * 1024;
 

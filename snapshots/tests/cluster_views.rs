@@ -82,8 +82,8 @@ impl Host for FixedHost {
         Ok(FsUsage::from_statvfs(4096, 8_388_608, 4_194_304, 3_932_160))
     }
 
-    fn has_zone(&self, _name: &str) -> bool {
-        false
+    fn has_zone(&self, name: &str) -> bool {
+        name == "Europe/Vienna"
     }
 }
 
@@ -125,6 +125,18 @@ fn pve1(files: &MemFs) -> ApiService {
 /// The reply to `GET <path>` by `userid` (pvedaemon believes its trusted caller's ticket check;
 /// here the ticket is one signed with core's test key).
 fn get(api: &ApiService, files: &MemFs, userid: &str, path: &str) -> String {
+    call(api, files, userid, "GET", path, "")
+}
+
+/// The reply to `<method> <path>` with a form `body` by `userid`.
+fn call(
+    api: &ApiService,
+    files: &MemFs,
+    userid: &str,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> String {
     files.insert(
         corral_io::authkey::AUTHKEY_PUBLIC,
         include_bytes!("../../core/src/auth/testdata/key-a.pub").as_slice(),
@@ -137,15 +149,16 @@ fn get(api: &ApiService, files: &MemFs, userid: &str, path: &str) -> String {
     let ticket =
         corral_core::auth::ticket::sign(userid, NOW, &key, SignDigest::Sha256).expect("a ticket");
     let (parts, ()) = Request::builder()
-        .method("GET")
+        .method(method)
         .uri(path)
         .header("cookie", format!("PVEAuthCookie={ticket}"))
+        .header("content-type", "application/x-www-form-urlencoded")
         .body(())
         .expect("a request")
         .into_parts();
     let request = ApiRequest {
         parts: &parts,
-        body: Bytes::new(),
+        body: Bytes::copy_from_slice(body.as_bytes()),
         peer: SocketAddr::from(([127, 0, 0, 1], 41_000)),
         compression: false,
     };
@@ -220,5 +233,40 @@ fn a_corosync_conf_that_does_not_parse_is_an_error_naming_the_line() {
     insta::assert_snapshot!(
         "broken_corosync_conf",
         get(&api, &files, "root@pam", "/api2/json/nodes")
+    );
+}
+
+#[test]
+fn setting_the_time_zone_links_localtime_and_names_the_zone() {
+    let files = cluster_files(COROSYNC);
+    let api = pve1(&files);
+    let time = "/api2/json/nodes/pve1/time";
+    let set = |zone: &str| {
+        call(
+            &api,
+            &files,
+            "root@pam",
+            "PUT",
+            time,
+            &format!("timezone={zone}"),
+        )
+    };
+    insta::assert_snapshot!("set_timezone_unknown", set("Mars/Olympus_Mons"));
+    insta::assert_snapshot!("set_timezone_not_a_name", set("..%2F..%2Fetc%2Fshadow"));
+    insta::assert_snapshot!("set_timezone", set("Europe/Vienna"));
+    let link = files.link(std::path::Path::new("/etc/localtime"));
+    assert_eq!(
+        link.as_deref(),
+        Some(std::path::Path::new("/usr/share/zoneinfo/Europe/Vienna")),
+        "/etc/localtime links to the zone"
+    );
+    let named = files
+        .file(std::path::Path::new("/etc/timezone"))
+        .expect("/etc/timezone written");
+    assert_eq!(named.bytes, b"Europe/Vienna\n");
+    assert_eq!(named.mode, 0o644, "/etc/timezone is world-readable");
+    assert!(
+        get(&api, &files, "root@pam", time).contains("\"timezone\": \"Europe/Vienna\""),
+        "GET /time names the new zone at once"
     );
 }

@@ -134,6 +134,11 @@ pub struct PeerHealth {
 
 impl PeerHealth {
     /// A machine for the node called `local`, with no peers until the first membership.
+    /// The settings the machine was made with (a driver bounds each probe by `timeout`).
+    pub fn settings(&self) -> &HealthSettings {
+        &self.settings
+    }
+
     pub fn new(local: &str, settings: HealthSettings) -> Self {
         PeerHealth {
             local: local.to_owned(),

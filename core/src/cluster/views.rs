@@ -72,7 +72,8 @@ pub fn nodes_index(
                 "ssl_fingerprint": fingerprint(name),
                 "level": "",
             }));
-            if let Some(stats) = stats(name).filter(|_| can_audit(name)) {
+            // Asked only for callers who may see them: reading them costs `/proc` reads.
+            if let Some(stats) = can_audit(name).then(|| stats(name)).flatten() {
                 add_stats(&mut entry, &stats);
             }
             Value::Object(entry)
