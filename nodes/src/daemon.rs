@@ -70,7 +70,7 @@ pub const PORT: u16 = 8006;
 const ACCESS_LOG: &str = "/var/log/pveproxy/access.log";
 const PID_FILE: &str = "/run/pveproxy/pveproxy.pid";
 /// `pveproxy stop` waits this long for the daemon to exit (Proxmox: 15 s, then KILL).
-const STOP_WAIT: Duration = Duration::from_secs(15);
+pub(crate) const STOP_WAIT: Duration = Duration::from_secs(15);
 
 /// The short host name, Proxmox's default node name.
 pub fn default_node_name() -> String {
@@ -467,7 +467,7 @@ impl Account {
 }
 
 /// The running daemon's pid, if its pid file names a live process.
-fn running_pid(root: &Root, pid_file: &str) -> Option<Pid> {
+pub(crate) fn running_pid(root: &Root, pid_file: &str) -> Option<Pid> {
     let text = std::fs::read_to_string(root.path(pid_file)).ok()?;
     let pid = Pid::from_raw(text.trim().parse().ok()?);
     is_alive(pid).then_some(pid)
@@ -475,7 +475,7 @@ fn running_pid(root: &Root, pid_file: &str) -> Option<Pid> {
 
 /// Whether `pid` runs. A process that exited but was not yet reaped by its parent (a zombie)
 /// still answers signal 0; it has stopped all the same.
-fn is_alive(pid: Pid) -> bool {
+pub(crate) fn is_alive(pid: Pid) -> bool {
     if kill(pid, None).is_err() {
         return false;
     }
@@ -553,7 +553,9 @@ pub fn control(
     }
 }
 
-fn stop(daemon: DaemonId, pid: Pid) -> Result<()> {
+/// Stops `daemon`, running as `pid`: SIGTERM, then SIGKILL when it is still there after
+/// [`STOP_WAIT`]. Returns once it is gone (or killed).
+pub(crate) fn stop(daemon: DaemonId, pid: Pid) -> Result<()> {
     let name = daemon.name;
     kill(pid, Signal::SIGTERM).with_context(|| format!("cannot signal {name} (pid {pid})"))?;
     let deadline = std::time::Instant::now() + STOP_WAIT;

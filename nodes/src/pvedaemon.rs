@@ -32,7 +32,7 @@ use corral_io::proxy::{ProxyServer, ProxySettings};
 use crate::daemon::{self, Control, DAEMON_ADDR, DaemonId, RootArgs};
 use crate::report;
 
-const PVEDAEMON: DaemonId = DaemonId {
+pub(crate) const PVEDAEMON: DaemonId = DaemonId {
     name: "pvedaemon",
     pid_file: "/run/pvedaemon/pvedaemon.pid",
 };

@@ -19,6 +19,11 @@
 //!
 //! As root, pveproxy runs as `www-data`: every directory on the way to DIR must let that user
 //! through, which is checked first (the default DIR for root is `/var/lib/corral/cluster`).
+//! And as root, no one else may be able to change what root's daemons use (sshd's
+//! StrictModes): DIR (its links resolved) and every directory above it must be owned by root
+//! and writable only by root (sticky ones like `/tmp` excepted), and an existing cluster's
+//! `pve`, `nodes`, `nodes/<node>` and `nodes/<node>/etc` root's real directories, with
+//! `etc/pve` the link corral up made; otherwise it refuses, naming the path.
 
 mod certs;
 mod daemons;
@@ -86,17 +91,28 @@ fn up(args: &UpArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Ending>
         }
         None => setup::default_dir(root)?,
     };
+    // As root, the directory with its links resolved: what is checked is what is used.
+    let dir = if root {
+        setup::resolve_for_root(&dir)?
+    } else {
+        dir
+    };
     if dir.to_str().is_none() {
         bail!("{}: the directory's path must be UTF-8", dir.display());
     }
     let binaries = Binaries::locate(err)?;
     if root {
         setup::check_reachable(&dir, &setup::www_data()?)?;
+        setup::check_root_owned_path(&dir)?;
     }
     if dir.exists() && !dir.is_dir() {
         bail!("{} exists and is not a directory", dir.display());
     }
     create_dir_all(&dir, PARENT_DIR_MODE)?;
+    if root {
+        // Also what was just made (root's, 0755).
+        setup::check_root_owned_path(&dir)?;
+    }
     let _lock = setup::lock(&dir)?;
     let layout = Layout { dir };
 
@@ -131,6 +147,9 @@ fn up(args: &UpArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Ending>
         )?,
     }
     out.flush()?;
+    if root {
+        setup::check_root_owned_entries(&layout, &nodes)?;
+    }
     // Also on reuse: puts back anything missing (nothing that exists is replaced).
     setup::ensure_files(&layout, &nodes)?;
     let password = match found {

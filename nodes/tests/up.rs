@@ -5,8 +5,13 @@
 //! printed again, same ports); a third at the same time is refused, and `--nodes 2` on the
 //! 3-node directory is refused with a message naming both counts.
 //!
+//! A `corral up` killed with SIGKILL leaves its daemons running; the next run finds them by
+//! their pid files and stops them before it starts the cluster again.
+//!
 //! As root (CI), pveproxy runs as www-data: the directory is made under the temp dir with mode
-//! 0755 parents, which www-data can pass. `curl` must be installed.
+//! 0755 parents, which www-data can pass. Also as root only: a directory another user owns, or
+//! an ancestor others can write to, is refused, and so is a cluster whose `nodes/pve1/etc` was
+//! replaced by a link (to the real /etc). `curl` must be installed.
 
 use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -30,7 +35,7 @@ const NODES: usize = 3;
 
 #[test]
 fn corral_up_runs_a_cluster_stops_on_ctrl_c_and_brings_it_back() {
-    let base = TempBase::new();
+    let base = TempBase::new("run");
     let dir = base.0.join("cluster");
     let (port, daemon_port) = free_ports();
     let (port_arg, daemon_port_arg) = (port.to_string(), daemon_port.to_string());
@@ -124,6 +129,167 @@ fn corral_up_runs_a_cluster_stops_on_ctrl_c_and_brings_it_back() {
             dir.display()
         )
     );
+}
+
+#[test]
+fn the_next_run_stops_what_a_killed_corral_up_left_running() {
+    let base = TempBase::new("leftovers");
+    let dir = base.0.join("cluster");
+    let (port, daemon_port) = free_ports();
+    let (port_arg, daemon_port_arg) = (port.to_string(), daemon_port.to_string());
+    let mut first = Up::start(&[
+        "--dir",
+        path_str(&dir),
+        "--port",
+        &port_arg,
+        "--daemon-port",
+        &daemon_port_arg,
+    ]);
+    let left = Leftovers::read(&dir);
+    first.kill();
+    for (daemon, pid) in &left.0 {
+        assert!(
+            is_alive(*pid),
+            "{daemon} {pid} outlives its killed corral up"
+        );
+    }
+
+    let mut second = Up::start(&["--dir", path_str(&dir)]);
+    let line = second
+        .stdout
+        .lines()
+        .find(|line| {
+            line.starts_with(
+                "Stopping daemons of this cluster left running by an earlier corral up: ",
+            )
+        })
+        .unwrap_or_else(|| panic!("no word of the leftovers:\n{}", second.stdout));
+    for (daemon, pid) in &left.0 {
+        assert!(line.contains(&format!("{daemon} {pid}")), "{line}");
+        assert!(!is_alive(*pid), "{daemon} {pid} was stopped");
+    }
+    assert_lists_the_nodes(&run_shell(&second.curl_command()), &second);
+    second.interrupt_and_expect_success();
+    assert_ports_closed(port, daemon_port);
+
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("not root: a swapped nodes/pve1/etc is refused only as root, not checked here");
+        return;
+    }
+    // Another user swaps pve1's etc for the real /etc (root's pvedaemon would write the time
+    // zone there): the next run refuses before it starts anything.
+    let etc = dir.join("nodes/pve1/etc");
+    std::fs::rename(&etc, dir.join("nodes/pve1/etc.moved")).expect("move etc");
+    std::os::unix::fs::symlink("/etc", &etc).expect("link etc");
+    let (status, stderr) = run_corral(&["--dir", path_str(&dir)]);
+    std::fs::remove_file(&etc).expect("unlink etc");
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "corral up: {} (a symbolic link to /etc) is a symbolic link, not the directory \
+             corral up made: ",
+            etc.display()
+        )),
+        "{stderr}"
+    );
+    assert_ports_closed(port, daemon_port);
+}
+
+#[test]
+fn as_root_a_directory_another_user_can_change_is_refused() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("not root: the ownership checks are for root only, skipped");
+        return;
+    }
+    let base = TempBase::new("owner");
+    let dir = base.0.join("cluster");
+    std::fs::create_dir(&dir).expect("mkdir");
+    let nobody = nix::unistd::User::from_name("nobody")
+        .expect("passwd")
+        .expect("a user nobody");
+    nix::unistd::chown(&dir, Some(nobody.uid), Some(nobody.gid)).expect("chown");
+    let (port, daemon_port) = free_ports();
+    let (port_arg, daemon_port_arg) = (port.to_string(), daemon_port.to_string());
+    let args = [
+        "--dir",
+        path_str(&dir),
+        "--port",
+        &port_arg,
+        "--daemon-port",
+        &daemon_port_arg,
+    ];
+    let (status, stderr) = run_corral(&args);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    let dir_text = dir.display();
+    assert!(
+        stderr.starts_with(&format!(
+            "corral up: {dir_text} (owner nobody, mode 0755) is not owned by root: "
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "Fix it with 'chown root:root {dir_text} && chmod go-w {dir_text}'"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&dir).expect("readable").count(),
+        0,
+        "nothing made in {dir_text}"
+    );
+
+    // Root's, but in a directory its group may write to.
+    nix::unistd::chown(&dir, Some(nix::unistd::Uid::from_raw(0)), None).expect("chown");
+    std::fs::set_permissions(&base.0, std::fs::Permissions::from_mode(0o775)).expect("chmod");
+    let (status, stderr) = run_corral(&args);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "corral up: {} (owner root, mode 0775) is writable by others than root: ",
+            base.0.display()
+        )),
+        "{stderr}"
+    );
+}
+
+/// The daemons' pids from their pid files (as they write them under each node's --root);
+/// killed on drop, should the test fail before corral up stopped them.
+struct Leftovers(Vec<(&'static str, Pid)>);
+
+impl Leftovers {
+    fn read(dir: &Path) -> Leftovers {
+        let mut pids = Vec::new();
+        for n in 1..=NODES {
+            for daemon in ["pveproxy", "pvedaemon"] {
+                let file = dir.join(format!("nodes/pve{n}/run/{daemon}/{daemon}.pid"));
+                let text = std::fs::read_to_string(&file)
+                    .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+                let pid: i32 = text.trim().parse().expect("a pid");
+                pids.push((daemon, Pid::from_raw(pid)));
+            }
+        }
+        Leftovers(pids)
+    }
+}
+
+impl Drop for Leftovers {
+    fn drop(&mut self) {
+        for (_, pid) in &self.0 {
+            if is_alive(*pid) {
+                let _ = kill(*pid, Signal::SIGKILL);
+            }
+        }
+    }
+}
+
+/// Whether `pid` runs (a zombie, which an orphan can stay in a container, has stopped).
+fn is_alive(pid: Pid) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat
+        .rsplit_once(") ")
+        .and_then(|(_, rest)| rest.chars().next());
+    !stat.is_empty() && state != Some('Z')
 }
 
 /// The output of the printed curl command: `GET /nodes` with pve1, pve2 and pve3.
@@ -254,6 +420,12 @@ impl Up {
         assert_eq!(rest, ["Stopped."], "{}", self.logs());
     }
 
+    /// SIGKILL: it cannot stop its daemons (they run in their own process groups).
+    fn kill(&mut self) {
+        self.child.kill().expect("kill corral up");
+        self.child.wait().expect("waitable");
+    }
+
     /// Its stderr and the daemons' logs, for failure messages.
     fn logs(&self) -> String {
         let mut text = format!(
@@ -371,12 +543,13 @@ fn path_str(path: &Path) -> &str {
     path.to_str().expect("a UTF-8 temp dir")
 }
 
-/// `<temp>/corral-up-<pid>`, 0755 so that www-data (pveproxy as root) passes; removed on drop.
+/// `<temp>/corral-up-<pid>-<name>`, 0755 so that www-data (pveproxy as root) passes; removed
+/// on drop.
 struct TempBase(PathBuf);
 
 impl TempBase {
-    fn new() -> TempBase {
-        let base = std::env::temp_dir().join(format!("corral-up-{}", std::process::id()));
+    fn new(name: &str) -> TempBase {
+        let base = std::env::temp_dir().join(format!("corral-up-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&base);
         std::fs::create_dir_all(&base).expect("temp dir is writable");
         std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o755)).expect("chmod");

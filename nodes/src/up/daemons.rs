@@ -11,6 +11,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -20,16 +21,17 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use corral_io::files::Root;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use rustls::pki_types::ServerName;
 
 use super::setup::{Layout, Node};
+use crate::daemon::{self, DaemonId, STOP_WAIT};
+use crate::pvedaemon;
 
 /// How long all daemons of one kind may take to answer.
 const START_WAIT: Duration = Duration::from_secs(30);
-/// How long a daemon may take to stop after SIGTERM before it is killed (as `pveproxy stop`).
-const STOP_WAIT: Duration = Duration::from_secs(15);
 /// How often a waiting loop looks again.
 const POLL: Duration = Duration::from_millis(50);
 /// Lines of a daemon's log shown when it fails.
@@ -44,9 +46,14 @@ pub enum Kind {
 
 impl Kind {
     pub fn name(self) -> &'static str {
+        self.id().name
+    }
+
+    /// How its control commands find it (its pid file).
+    fn id(self) -> DaemonId {
         match self {
-            Kind::Pvedaemon => "pvedaemon",
-            Kind::Pveproxy => "pveproxy",
+            Kind::Pvedaemon => pvedaemon::PVEDAEMON,
+            Kind::Pveproxy => daemon::PVEPROXY,
         }
     }
 }
@@ -199,37 +206,18 @@ fn forward_signals(
 }
 
 /// Daemons of this cluster still running without their `corral up` (it was killed): found by
-/// their command line (`--root DIR/nodes/<node>`), stopped as a Ctrl-C would have.
+/// the pid file each writes under its node's `--root`, stopped as a Ctrl-C would have
+/// (pveproxy first; SIGTERM, then SIGKILL after [`STOP_WAIT`], as `pveproxy stop`).
 pub fn stop_leftovers(layout: &Layout, nodes: &[Node], out: &mut dyn Write) -> Result<()> {
-    let roots: Vec<String> = nodes
-        .iter()
-        .map(|node| layout.node_root(node).to_string_lossy().into_owned())
-        .collect();
     let mut found = Vec::new();
-    let proc_dir = std::fs::read_dir("/proc").context("cannot list /proc")?;
-    for entry in proc_dir.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let args: Vec<String> = cmdline
-            .split(|&b| b == 0)
-            .map(|arg| String::from_utf8_lossy(arg).into_owned())
-            .collect();
-        let program = args
-            .first()
-            .map(|arg| arg.rsplit('/').next().unwrap_or(arg));
-        let ours = args
-            .windows(2)
-            .any(|pair| pair[0] == "--root" && roots.contains(&pair[1]));
-        if matches!(program, Some("pveproxy" | "pvedaemon")) && ours {
-            found.push((Pid::from_raw(pid), program.unwrap_or_default().to_owned()));
+    for kind in [Kind::Pveproxy, Kind::Pvedaemon] {
+        for node in nodes {
+            let root = layout.node_root(node);
+            if let Some(pid) = daemon::running_pid(&Root::new(&root), kind.id().pid_file)
+                && runs_as(pid, kind, &root)
+            {
+                found.push((kind, pid));
+            }
         }
     }
     if found.is_empty() {
@@ -237,39 +225,49 @@ pub fn stop_leftovers(layout: &Layout, nodes: &[Node], out: &mut dyn Write) -> R
     }
     let list: Vec<String> = found
         .iter()
-        .map(|(pid, name)| format!("{name} {pid}"))
+        .map(|(kind, pid)| format!("{} {pid}", kind.name()))
         .collect();
     writeln!(
         out,
         "Stopping daemons of this cluster left running by an earlier corral up: {}",
         list.join(", ")
     )?;
-    for (pid, _) in &found {
-        let _ = kill(*pid, Signal::SIGTERM);
-    }
-    let deadline = Instant::now() + STOP_WAIT;
-    while found.iter().any(|(pid, _)| is_alive(*pid)) {
-        if Instant::now() > deadline {
-            for (pid, _) in &found {
-                let _ = kill(*pid, Signal::SIGKILL);
-            }
-            break;
+    out.flush()?;
+    for (kind, pid) in found {
+        // Gone in the meantime is as good as stopped.
+        if let Err(e) = daemon::stop(kind.id(), pid)
+            && daemon::is_alive(pid)
+        {
+            return Err(e);
         }
-        std::thread::sleep(POLL);
     }
     Ok(())
 }
 
-/// Whether a process that is not our child runs (a zombie has stopped).
-fn is_alive(pid: Pid) -> bool {
-    if kill(pid, None).is_err() {
+/// Whether `pid` is `kind` started with `--root root`. A pid file can outlive its process (a
+/// crash, a reboot: these run directories are not cleared) and name another program by then;
+/// and as root, pveproxy's pid file is in a directory of www-data's. So a pid file alone never
+/// gets a process signalled.
+fn runs_as(pid: Pid, kind: Kind, root: &Path) -> bool {
+    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
         return false;
-    }
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let state = stat
-        .rsplit_once(") ")
-        .and_then(|(_, rest)| rest.chars().next());
-    state != Some('Z')
+    };
+    let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
+    let program = args
+        .first()
+        .and_then(|arg| Path::new(std::ffi::OsStr::from_bytes(arg)).file_name());
+    let same_root = |arg: &[u8]| {
+        let arg = Path::new(std::ffi::OsStr::from_bytes(arg));
+        arg == root
+            || matches!(
+                (arg.canonicalize(), root.canonicalize()),
+                (Ok(a), Ok(b)) if a == b
+            )
+    };
+    program == Some(std::ffi::OsStr::new(kind.name()))
+        && args
+            .windows(2)
+            .any(|pair| pair[0] == b"--root" && same_root(pair[1]))
 }
 
 /// Fails unless every address the daemons will listen on is free.

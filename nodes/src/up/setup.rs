@@ -272,10 +272,13 @@ pub fn ensure_files(layout: &Layout, nodes: &[Node]) -> Result<()> {
     super::certs::ensure(&pve, nodes)
 }
 
-/// `etc/pve` of a node root: a relative link to the shared directory, so the cluster
+/// Where a node root's `etc/pve` points: the shared directory, relatively, so the cluster
 /// directory can move.
+const SHARED_LINK_TARGET: &str = "../../../pve";
+
+/// `etc/pve` of a node root: the link to [`SHARED_LINK_TARGET`].
 fn link_shared_dir(link: &Path) -> Result<()> {
-    const TARGET: &str = "../../../pve";
+    const TARGET: &str = SHARED_LINK_TARGET;
     match fs::read_link(link) {
         Ok(target) if target == Path::new(TARGET) => Ok(()),
         Ok(target) => bail!(
@@ -421,6 +424,148 @@ pub fn www_data() -> Result<User> {
                  normal user"
             )
         })
+}
+
+/// The cluster directory as root uses it: `dir` with every symbolic link resolved (in the part
+/// that exists), so that only real directories lead to it and [`check_root_owned_path`] sees
+/// them all.
+pub fn resolve_for_root(dir: &Path) -> Result<PathBuf> {
+    let existing = dir
+        .ancestors()
+        .find(|path| path.exists())
+        .unwrap_or(Path::new("/"));
+    let rest = dir.strip_prefix(existing).unwrap_or(Path::new(""));
+    if rest
+        .components()
+        .any(|part| !matches!(part, std::path::Component::Normal(_)))
+    {
+        bail!(
+            "{}: name the directory without '..' in the part that does not exist yet",
+            dir.display()
+        );
+    }
+    let canonical = existing
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", existing.display()))?;
+    if rest.as_os_str().is_empty() {
+        Ok(canonical)
+    } else {
+        Ok(canonical.join(rest))
+    }
+}
+
+/// Why root must not use a directory another user can change.
+const ROOT_OWNED_WHY: &str = "as root, corral up runs the cluster's daemons as root on the \
+                              files in the cluster directory, so another user who could rename \
+                              or replace them could make root's daemons accept tickets they \
+                              forged or write outside the cluster";
+
+/// As root (sshd's StrictModes, for the same reason): `dir` (once it exists) and every
+/// directory above it must be owned by root and writable by no one else; above `dir`, a
+/// directory with the sticky bit (as `/tmp`) may be writable by all, since there only an entry's
+/// owner can rename it. `dir` has no symbolic links (see [`resolve_for_root`]).
+pub fn check_root_owned_path(dir: &Path) -> Result<()> {
+    for path in dir.ancestors() {
+        let metadata = match fs::symlink_metadata(path) {
+            Ok(metadata) => metadata,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e).with_context(|| format!("cannot check {}", path.display())),
+        };
+        let mode = metadata.mode();
+        let sticky = mode & 0o1000 != 0 && path != dir;
+        let problem = if metadata.file_type().is_symlink() {
+            "is a symbolic link"
+        } else if !metadata.is_dir() {
+            "is not a directory"
+        } else if metadata.uid() != 0 {
+            "is not owned by root"
+        } else if mode & 0o022 != 0 && !sticky {
+            "is writable by others than root"
+        } else {
+            continue;
+        };
+        bail!(
+            "{path} ({found}) {problem}: {ROOT_OWNED_WHY}. {dir} and every directory above it \
+             must be owned by root and writable only by root (those with the sticky bit, like \
+             /tmp, excepted). Fix it with 'chown root:root {path} && chmod go-w {path}', or choose \
+             another --dir (the default as root is /var/lib/corral/cluster)",
+            path = path.display(),
+            found = describe(path, &metadata),
+            dir = dir.display(),
+        );
+    }
+    Ok(())
+}
+
+/// As root, what an existing (or partly made) cluster holds must still be what corral up made:
+/// `pve`, `nodes`, `nodes/<node>` and `nodes/<node>/etc` real directories owned by root and
+/// writable only by root, and `nodes/<node>/etc/pve` the link [`SHARED_LINK_TARGET`]. What is
+/// missing is fine (it is made, root-owned, 0755).
+pub fn check_root_owned_entries(layout: &Layout, nodes: &[Node]) -> Result<()> {
+    let mut dirs = vec![layout.pve(), layout.dir.join("nodes")];
+    for node in nodes {
+        dirs.push(layout.node_root(node));
+        dirs.push(layout.node_root(node).join("etc"));
+    }
+    let refuse = |path: &Path, found: String, problem: &str| {
+        anyhow::anyhow!(
+            "{path} ({found}) {problem}: {ROOT_OWNED_WHY}. Find out who changed it; to start \
+             over, remove {dir}",
+            path = path.display(),
+            dir = layout.dir.display(),
+        )
+    };
+    for path in &dirs {
+        let metadata = match fs::symlink_metadata(path) {
+            Ok(metadata) => metadata,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e).with_context(|| format!("cannot check {}", path.display())),
+        };
+        let problem = if metadata.file_type().is_symlink() {
+            "is a symbolic link, not the directory corral up made"
+        } else if !metadata.is_dir() {
+            "is not the directory corral up made"
+        } else if metadata.uid() != 0 {
+            "is not owned by root"
+        } else if metadata.mode() & 0o022 != 0 {
+            "is writable by others than root"
+        } else {
+            continue;
+        };
+        return Err(refuse(path, describe(path, &metadata), problem));
+    }
+    for node in nodes {
+        let link = layout.node_root(node).join("etc/pve");
+        let metadata = match fs::symlink_metadata(&link) {
+            Ok(metadata) => metadata,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e).with_context(|| format!("cannot check {}", link.display())),
+        };
+        let expected = metadata.file_type().is_symlink()
+            && fs::read_link(&link).is_ok_and(|target| target == Path::new(SHARED_LINK_TARGET));
+        if !expected {
+            return Err(refuse(
+                &link,
+                describe(&link, &metadata),
+                &format!("is not the link to {SHARED_LINK_TARGET} corral up made"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `owner nobody, mode 0755`, or `a symbolic link to /etc`.
+fn describe(path: &Path, metadata: &fs::Metadata) -> String {
+    if metadata.file_type().is_symlink() {
+        let target = fs::read_link(path).unwrap_or_default();
+        return format!("a symbolic link to {}", target.display());
+    }
+    let uid = metadata.uid();
+    let owner = User::from_uid(nix::unistd::Uid::from_raw(uid))
+        .ok()
+        .flatten()
+        .map_or_else(|| format!("uid {uid}"), |user| user.name);
+    format!("owner {owner}, mode {:04o}", metadata.mode() & 0o7777)
 }
 
 /// As root, pveproxy (as `user`) must get through every directory on the way to `dir`: checks
