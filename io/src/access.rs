@@ -31,6 +31,7 @@ use tokio::time::Instant;
 
 use crate::authkey::{self, AuthKeyError, KeyPairState};
 use crate::files::{self, CONFIG_LEN_MAX, Files, Root};
+use crate::offload::Offload;
 
 /// What an unreadable `domains.cfg` means, logged with its error.
 const DOMAINS_UNREADABLE: &str =
@@ -174,6 +175,8 @@ pub struct AccessFiles {
     reported: RefCell<BTreeMap<String, Vec<String>>>,
     /// When a ticket last made [`AccessFiles::verify_with_reload`] read the keys again.
     key_recheck_at: std::cell::Cell<Option<Instant>>,
+    /// Where key generation runs.
+    offload: std::cell::Cell<Offload>,
 }
 
 impl AccessFiles {
@@ -192,7 +195,13 @@ impl AccessFiles {
             renewing: tokio::sync::Mutex::new(()),
             reported: RefCell::default(),
             key_recheck_at: std::cell::Cell::new(None),
+            offload: std::cell::Cell::new(Offload::default()),
         }
+    }
+
+    /// Generate keys as `offload` says (set by [`crate::api::ApiService::with_offload`]).
+    pub(crate) fn set_offload(&self, offload: Offload) {
+        self.offload.set(offload);
     }
 
     /// The files, for what reads `/etc/pve` outside this cache (node certificates).
@@ -391,9 +400,12 @@ impl AccessFiles {
                 }
                 KeyPairState::Renew(renewal) => renewal,
             };
-            let new = tokio::task::spawn_blocking(authkey::generate_signing_key)
+            let new = self
+                .offload
+                .get()
+                .run("key generation", authkey::generate_signing_key)
                 .await
-                .map_err(|_| AuthKeyError::Task("key generation"))??;
+                .map_err(|e| AuthKeyError::Task(e.0))??;
             let installed = renewal.install(&*self.files, &self.root, &new);
             // Whatever was written (all of it, or part before a failure) must be seen now: a
             // client that logs in and calls at once must not meet the old keys.

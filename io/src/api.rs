@@ -38,6 +38,7 @@ use crate::clock::WallClock;
 use crate::cluster::Peers;
 use crate::forward::{Budget, DaemonClient, Forward};
 use crate::host::{Host, NodeStatusReader, RealHost};
+use crate::offload::Offload;
 
 /// How long a 401 waits, from the request's start (Proxmox: 3 s), so guessing is slow; other
 /// requests are not held up.
@@ -102,6 +103,8 @@ pub struct ApiService {
     peers: Option<Rc<Peers>>,
     /// The machine's figures for the node's status.
     status: NodeStatusReader,
+    /// Where hashing, signing and key generation run.
+    offload: Offload,
     /// Whom the views call online without [`Peers`] (pvedaemon, which never probes): this
     /// node only.
     no_probes: RefCell<PeerHealth>,
@@ -134,6 +137,7 @@ impl ApiService {
             daemon,
             peers: None,
             status: NodeStatusReader::new(Box::new(RealHost)),
+            offload: Offload::default(),
             no_probes: RefCell::new(no_probes),
             tokens: RefCell::default(),
         }
@@ -149,6 +153,17 @@ impl ApiService {
     pub fn with_host(mut self, host: Box<dyn Host>) -> Self {
         self.status = NodeStatusReader::new(host);
         self
+    }
+
+    /// Run hashing, signing and key generation as `offload` says (the simulator: inline).
+    pub fn with_offload(mut self, offload: Offload) -> Self {
+        self.offload = offload;
+        self.access.set_offload(offload);
+        self
+    }
+
+    pub(crate) fn offload(&self) -> Offload {
+        self.offload
     }
 
     /// The other nodes, when this is pveproxy with a cluster.

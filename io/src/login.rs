@@ -121,16 +121,19 @@ impl ApiService {
         }))
     }
 
-    /// A ticket for `userid` at `now`, signed on a blocking thread with the key
+    /// A ticket for `userid` at `now`, signed where [`Offload`](crate::offload::Offload) says with the key
     /// [`AccessFiles::signing_key`](crate::access::AccessFiles::signing_key) gives (renewing the
     /// pair first when due or broken).
     async fn issue_ticket(&self, userid: &Userid, now: UnixTime) -> Result<String, AuthKeyError> {
         let key = self.access().signing_key(now, Quorum::Quorate).await?;
         let userid = userid.as_str().to_owned();
         let digest = self.settings().sign_digest;
-        tokio::task::spawn_blocking(move || ticket::sign(&userid, now, &key, digest))
+        self.offload()
+            .run("ticket signing", move || {
+                ticket::sign(&userid, now, &key, digest)
+            })
             .await
-            .map_err(|_| AuthKeyError::Task("ticket signing"))?
+            .map_err(|e| AuthKeyError::Task(e.0))?
             .map_err(AuthKeyError::from)
     }
 
@@ -178,11 +181,13 @@ impl ApiService {
                 let password = password.to_owned();
                 // SHA-crypt is thousands of hash rounds (up to 999,999,999 with `rounds=`): off
                 // the event loop.
-                let outcome = tokio::task::spawn_blocking(move || {
-                    corral_core::password::verify_entry(&password, hash.as_deref())
-                })
-                .await
-                .map_err(|e| format!("password check task failed: {e}"))?;
+                let outcome = self
+                    .offload()
+                    .run("password check", move || {
+                        corral_core::password::verify_entry(&password, hash.as_deref())
+                    })
+                    .await
+                    .map_err(|e| e.to_string())?;
                 outcome.map_err(|e| e.to_string())?;
             }
             "pam" => {
@@ -190,11 +195,13 @@ impl ApiService {
                 let password = password.to_owned();
                 let host = client_ip.to_string();
                 // libpam blocks (and pam_unix sleeps ~2 s on failure): off the event loop.
-                let outcome = tokio::task::spawn_blocking(move || {
-                    pam::authenticate_from(pam::PAM_SERVICE, &user, &password, Some(&host))
-                })
-                .await
-                .map_err(|e| format!("PAM task failed: {e}"))?;
+                let outcome = self
+                    .offload()
+                    .run("PAM", move || {
+                        pam::authenticate_from(pam::PAM_SERVICE, &user, &password, Some(&host))
+                    })
+                    .await
+                    .map_err(|e| e.to_string())?;
                 outcome.map_err(|e| e.to_string())?;
             }
             other => {
