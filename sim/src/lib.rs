@@ -1,9 +1,29 @@
 //! corral-sim: whole corral nodes on turmoil's simulated network.
 //!
 //! This crate provides the simulator's side of corral-io's seams — [`TurmoilNet`] for the
-//! network and [`SimClock`] for the wall clock — so the production server code runs unchanged on
-//! simulated sockets and time. The cluster harness (many nodes, faults, seeds, invariants) is
-//! built on these in a later issue.
+//! network and [`SimClock`] for the wall clock, [`files::NodeFiles`] and [`host::FixedHost`] —
+//! so the production server code runs unchanged on simulated sockets and time, and on them
+//! [`cluster::Cluster`]: whole clusters of nodes running pveproxy and pvedaemon
+//! ([`node`]), HTTPS clients with real credentials ([`client`]), scripted faults, and a
+//! deterministic [`trace::Trace`] of every run.
+//!
+//! Determinism: time starts at [`EPOCH_SECS`]; wall time (HTTP dates, tickets, CSRF tokens,
+//! rustls' certificate checks on both ends) is [`SimClock`]'s; turmoil's RNG (latencies, link
+//! failures, host order) is seeded; key material is fixed ([`fixtures`]); hashing and signing
+//! run inline (`Offload::Inline`), not on threads; corral-io's `select!`s are all `biased`, so
+//! tokio's unseeded select RNG (seeded only under `--cfg tokio_unstable`) is never asked. TLS
+//! still draws real randomness (key shares, nonces), which changes bytes but no outcome.
+//! Checked by `tests/determinism.rs` (one seed twice in a process, against a snapshot) and
+//! by running `sim-trace SEED` in two processes.
+
+pub mod client;
+pub mod cluster;
+pub mod files;
+pub mod fixtures;
+pub mod host;
+pub mod node;
+pub mod tour;
+pub mod trace;
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -11,6 +31,10 @@ use std::net::{IpAddr, SocketAddr};
 use corral_core::time::UnixTime;
 use corral_io::clock::WallClock;
 use corral_io::net::{BoxStream, Connector, Listener, LocalFuture, Network, no_address};
+
+/// 2026-11-24T00:00:00Z: every simulation starts at this instant (turmoil's epoch), so dates,
+/// ticket times and certificate checks are the same on every run.
+pub const EPOCH_SECS: u64 = 1_795_478_400;
 
 /// turmoil's simulated TCP. turmoil 0.7 binds only wildcard or loopback addresses, so a
 /// simulated node binds `0.0.0.0`; its peers still see its host address.
@@ -31,7 +55,9 @@ impl Network for TurmoilNet {
 impl Connector for TurmoilNet {
     fn connect(&self, addr: SocketAddr) -> LocalFuture<io::Result<BoxStream>> {
         Box::pin(async move {
-            let stream = turmoil::net::TcpStream::connect(addr).await?;
+            let stream = turmoil::net::TcpStream::connect(addr)
+                .await
+                .map_err(os_like)?;
             Ok(Box::new(stream) as BoxStream)
         })
     }
@@ -51,6 +77,17 @@ impl Connector for TurmoilNet {
                 .map(|addr| addr.ip())
                 .ok_or_else(|| no_address(&host))
         })
+    }
+}
+
+/// turmoil's refused connect says only the address; the system says `Connection refused`, and
+/// that is what pveproxy relays as the reason of its 595.
+pub(crate) fn os_like(error: io::Error) -> io::Error {
+    match error.kind() {
+        io::ErrorKind::ConnectionRefused => {
+            io::Error::new(io::ErrorKind::ConnectionRefused, "Connection refused")
+        }
+        _ => error,
     }
 }
 

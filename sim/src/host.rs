@@ -1,0 +1,58 @@
+//! The machine a simulated node runs on: fixed `/proc` figures, so a node's status reads the
+//! same on every run.
+
+use std::io;
+
+use corral_core::cluster::procfs::FsUsage;
+use corral_io::host::Host;
+
+/// The time zones the simulated machines know (`PUT /nodes/{node}/time` checks the name).
+pub const ZONES: [&str; 3] = ["Etc/UTC", "Europe/Vienna", "America/New_York"];
+
+/// A machine with two CPUs, 4 GiB of memory and a 32 GiB root file system, up one day.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FixedHost;
+
+impl Host for FixedHost {
+    fn read(&self, path: &str) -> io::Result<String> {
+        let text = match path {
+            "/proc/meminfo" => {
+                "MemTotal:        4194304 kB\nMemFree:         1048576 kB\n\
+                 MemAvailable:    2097152 kB\nSwapTotal:       1048576 kB\n\
+                 SwapFree:         524288 kB\n"
+            }
+            "/proc/loadavg" => "0.12 0.34 0.56 1/234 5678\n",
+            "/proc/uptime" => "86400.42 160000.00\n",
+            "/proc/stat" => {
+                "cpu  1000 0 500 8000 100 0 0 0 0 0\ncpu0 500 0 250 4000 50 0 0 0 0 0\n\
+                 cpu1 500 0 250 4000 50 0 0 0 0 0\n"
+            }
+            "/proc/cpuinfo" => CPUINFO,
+            "/proc/sys/kernel/ostype" => "Linux\n",
+            "/proc/sys/kernel/osrelease" => "6.8.12-4-pve\n",
+            "/proc/sys/kernel/version" => {
+                "#1 SMP PREEMPT_DYNAMIC PMX 6.8.12-4 (2024-11-06T15:04Z)\n"
+            }
+            _ => return Err(io::Error::from(io::ErrorKind::NotFound)),
+        };
+        Ok(text.to_owned())
+    }
+
+    fn dir_exists(&self, _path: &str) -> bool {
+        false
+    }
+
+    fn rootfs(&self) -> io::Result<FsUsage> {
+        Ok(FsUsage::from_statvfs(4096, 8_388_608, 4_194_304, 3_932_160))
+    }
+
+    fn has_zone(&self, name: &str) -> bool {
+        ZONES.contains(&name)
+    }
+}
+
+const CPUINFO: &str = "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\n\
+model name\t: Intel(R) Xeon(R) CPU\ncpu MHz\t\t: 2400.000\nphysical id\t: 0\ncpu cores\t: 2\n\
+flags\t\t: fpu vmx sse2\n\nprocessor\t: 1\nvendor_id\t: GenuineIntel\ncpu family\t: 6\n\
+model name\t: Intel(R) Xeon(R) CPU\ncpu MHz\t\t: 2400.000\nphysical id\t: 0\ncpu cores\t: 2\n\
+flags\t\t: fpu vmx sse2\n";

@@ -1,0 +1,141 @@
+//! One simulated Proxmox VE node: pvedaemon and pveproxy, wired from corral-io's pieces as
+//! the real binaries wire them (`nodes/src/pvedaemon.rs`, `nodes/src/daemon.rs`), with the
+//! simulator's seams: [`TurmoilNet`] for sockets, [`SimClock`] for wall time (rustls included),
+//! [`NodeFiles`] over `MemFs`, [`FixedHost`] for `/proc`, and password hashing and ticket
+//! signing inline rather than on threads.
+//!
+//! What differs from the binaries, and why: no privilege drop, pid files or signal handlers
+//! (nothing to drop or signal in a simulation); pvedaemon's `/etc/pve/priv` ownership check is
+//! the real file system's (a `MemFs` has no owners); the access log is kept in memory.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use corral_core::api::Role;
+use corral_core::auth::ticket::SignDigest;
+use corral_core::http::api::VersionInfo;
+use corral_io::access::AccessFiles;
+use corral_io::access_log::{MemoryLog, NullLog};
+use corral_io::api::{ApiService, ApiSettings, UNAUTHORIZED_DELAY};
+use corral_io::authkey;
+use corral_io::clock::WallClock;
+use corral_io::cluster::Peers;
+use corral_io::files::{Files, Root};
+use corral_io::forward::DaemonClient;
+use corral_io::net::{Connector, Network};
+use corral_io::offload::Offload;
+use corral_io::proxy::{ProxyServer, ProxySettings};
+use corral_io::proxy_settings;
+
+use crate::client::PVEPROXY_PORT;
+use crate::files::NodeFiles;
+use crate::host::FixedHost;
+use crate::trace::Trace;
+use crate::{SimClock, TurmoilNet};
+
+/// pvedaemon's address, as Proxmox fixes it: turmoil binds and connects loopback within a host.
+pub const DAEMON_ADDR: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 85);
+
+/// pveproxy's address: turmoil 0.7 binds only wildcard or loopback addresses; peers still see
+/// the host's own address.
+pub const PVEPROXY_ADDR: SocketAddr =
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), PVEPROXY_PORT);
+
+/// What the simulated nodes say they are.
+pub fn version() -> VersionInfo {
+    VersionInfo {
+        version: "9.2.11".to_owned(),
+        release: "9.2".to_owned(),
+        repoid: "corral-sim".to_owned(),
+    }
+}
+
+/// Everything one node needs, kept across its crashes (its disks and its log).
+#[derive(Debug, Clone)]
+pub struct NodeSpec {
+    pub name: String,
+    pub files: NodeFiles,
+    pub access_log: MemoryLog,
+    pub trace: Trace,
+}
+
+/// Runs the node until the simulation ends or crashes it: pvedaemon on [`DAEMON_ADDR`] in the
+/// background, pveproxy (and its peer probes) on [`PVEPROXY_ADDR`].
+pub async fn run(spec: NodeSpec) -> turmoil::Result {
+    let clock: Arc<dyn WallClock> = Arc::new(SimClock);
+    let files: Rc<dyn Files> = Rc::new(spec.files.clone());
+    let root = Root::default();
+
+    // pvedaemon (nodes/src/pvedaemon.rs `serve`).
+    authkey::ensure_keys(&*files, &root).map_err(|e| format!("{}: {e}", spec.name))?;
+    let listener = TurmoilNet.bind(DAEMON_ADDR).await?;
+    let daemon_api = ApiService::new(
+        settings(&spec.name, Role::Daemon),
+        AccessFiles::new(Rc::clone(&files), root.clone()),
+        Arc::clone(&clock),
+        None,
+    )
+    .with_host(Box::new(FixedHost))
+    .with_offload(Offload::Inline);
+    let daemon = ProxyServer::new(
+        listener,
+        ProxySettings::trusted_daemon(),
+        Rc::new(daemon_api),
+        Arc::clone(&clock),
+        Rc::new(NullLog),
+    );
+    tokio::task::spawn_local(daemon.run());
+
+    // pveproxy (nodes/src/daemon.rs `serve` and `proxy_api`).
+    let loaded = proxy_settings::load(&*files, &root, &spec.name, Arc::clone(&clock))
+        .map_err(|e| format!("{}: {e}", spec.name))?;
+    let listener = TurmoilNet.bind(PVEPROXY_ADDR).await?;
+    let net: Rc<dyn Connector> = Rc::new(TurmoilNet);
+    let daemon = DaemonClient::new(DAEMON_ADDR, Rc::clone(&net));
+    let access = AccessFiles::new(Rc::clone(&files), root.clone());
+    let peers = Peers::new(&spec.name, PVEPROXY_PORT, net, files, root);
+    let api = Rc::new(
+        ApiService::new(
+            settings(&spec.name, Role::Proxy),
+            access,
+            Arc::clone(&clock),
+            Some(daemon),
+        )
+        .with_peers(Rc::new(peers))
+        .with_host(Box::new(FixedHost))
+        .with_offload(Offload::Inline),
+    );
+    let probes = tokio::task::spawn_local(probe_peers(Rc::clone(&api)));
+    let server = ProxyServer::new(
+        listener,
+        loaded.settings,
+        api,
+        clock,
+        Rc::new(spec.access_log.clone()),
+    );
+    spec.trace
+        .event(&spec.name, "pvedaemon and pveproxy started");
+    server.run().await;
+    probes.abort();
+    Ok(())
+}
+
+/// Both daemons' API settings (pvedaemon's 401 delay is Proxmox's 3 s too).
+fn settings(node: &str, role: Role) -> ApiSettings {
+    ApiSettings {
+        role,
+        node: node.to_owned(),
+        version: version(),
+        unauthorized_delay: UNAUTHORIZED_DELAY,
+        sign_digest: SignDigest::Sha256,
+    }
+}
+
+/// Probes the other nodes for as long as pveproxy serves (nodes/src/daemon.rs `probe_peers`).
+async fn probe_peers(api: Rc<ApiService>) {
+    let Some(peers) = api.peers().cloned() else {
+        return;
+    };
+    peers.run_probes(move || api.membership()).await;
+}
