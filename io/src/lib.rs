@@ -19,6 +19,7 @@ pub mod host;
 pub mod lock;
 pub mod login;
 pub mod net;
+pub mod node;
 pub mod offload;
 pub mod pam;
 pub mod password;

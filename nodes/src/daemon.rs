@@ -18,14 +18,14 @@ use corral_core::api::Role;
 use corral_core::auth::ticket::SignDigest;
 use corral_core::config::{ConfigReport, ListenIp};
 use corral_core::http::api::VersionInfo;
-use corral_io::access::AccessFiles;
 use corral_io::access_log::FileLog;
 use corral_io::api::{ApiService, ApiSettings, UNAUTHORIZED_DELAY};
 use corral_io::clock::{SystemClock, WallClock};
-use corral_io::cluster::Peers;
-use corral_io::files::{Files, RealFiles, Root, write_atomic};
-use corral_io::forward::DaemonClient;
-use corral_io::net::{Connector, Listener, Network, TokioListener, TokioNet, bind_default};
+use corral_io::files::{RealFiles, Root, write_atomic};
+use corral_io::host::RealHost;
+use corral_io::net::{Listener, Network, TokioListener, TokioNet, bind_default};
+use corral_io::node::{self, NodeEnv};
+use corral_io::offload::Offload;
 use corral_io::proxy::{ProxyHandle, ProxyServer};
 use corral_io::proxy_settings::{self, Loaded};
 use nix::sys::signal::{Signal, kill};
@@ -164,7 +164,7 @@ async fn serve(args: &DaemonArgs, node: &str) -> Result<()> {
         .local_addr()
         .context("the listening socket has no address")?;
     let api = proxy_api(node, args.daemon, addr.port(), &root, &clock);
-    let probes = tokio::task::spawn_local(probe_peers(Rc::clone(&api)));
+    let probes = tokio::task::spawn_local(node::probe_peers(Rc::clone(&api)));
     let server = ProxyServer::new(
         listener,
         loaded.settings,
@@ -202,8 +202,7 @@ async fn serve(args: &DaemonArgs, node: &str) -> Result<()> {
     Ok(())
 }
 
-/// pveproxy's API: runs the unprotected calls, forwards the protected ones to pvedaemon and
-/// the calls for other nodes to them (on `port`, this node's own: a cluster's nodes share it).
+/// pveproxy's API (see [`NodeEnv::pveproxy_api`]) on the real machine.
 fn proxy_api(
     node: &str,
     daemon: SocketAddr,
@@ -218,23 +217,19 @@ fn proxy_api(
         unauthorized_delay: UNAUTHORIZED_DELAY,
         sign_digest: SignDigest::Sha256,
     };
-    let files: Rc<dyn Files> = Rc::new(RealFiles);
-    let access = AccessFiles::new(Rc::clone(&files), root.clone());
-    let net: Rc<dyn Connector> = Rc::new(TokioNet);
-    let daemon = DaemonClient::new(daemon, Rc::clone(&net));
-    let peers = Peers::new(node, port, net, files, root.clone());
-    Rc::new(
-        ApiService::new(settings, access, Arc::clone(clock), Some(daemon))
-            .with_peers(Rc::new(peers)),
-    )
+    Rc::new(real_env(root, clock).pveproxy_api(settings, daemon, port))
 }
 
-/// Probes the other nodes for as long as pveproxy serves.
-async fn probe_peers(api: Rc<ApiService>) {
-    let Some(peers) = api.peers().cloned() else {
-        return;
-    };
-    peers.run_probes(move || api.membership()).await;
+/// The real machine's seams: its files under `root`, sockets, blocking threads.
+pub(crate) fn real_env(root: &Root, clock: &Arc<dyn WallClock>) -> NodeEnv {
+    NodeEnv {
+        files: Rc::new(RealFiles),
+        root: root.clone(),
+        clock: Arc::clone(clock),
+        net: Rc::new(TokioNet),
+        host: Rc::new(|| Box::new(RealHost)),
+        offload: Offload::Threads,
+    }
 }
 
 fn load(root: &Root, node: &str, clock: &Arc<dyn WallClock>) -> Result<Loaded> {

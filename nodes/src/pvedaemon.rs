@@ -20,9 +20,8 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use corral_core::api::Role;
 use corral_core::auth::ticket::SignDigest;
-use corral_io::access::AccessFiles;
 use corral_io::access_log::NullLog;
-use corral_io::api::{ApiService, ApiSettings, UNAUTHORIZED_DELAY};
+use corral_io::api::{ApiSettings, UNAUTHORIZED_DELAY};
 use corral_io::authkey;
 use corral_io::clock::{SystemClock, WallClock};
 use corral_io::files::{PrivateDir, RealFiles, Root, secure_private_dir};
@@ -168,8 +167,7 @@ async fn serve(args: &StartArgs, node: String) -> Result<()> {
             SignDigest::Sha256
         },
     };
-    let access = AccessFiles::new(Rc::new(RealFiles), root.clone());
-    let api = Rc::new(ApiService::new(settings, access, Arc::clone(&clock), None));
+    let api = Rc::new(daemon::real_env(&root, &clock).pvedaemon_api(settings));
     // Proxmox's trusted_env, and no access log.
     let server_settings = ProxySettings::trusted_daemon();
     let server = ProxyServer::new(listener, server_settings, api, clock, Rc::new(NullLog));

@@ -1,5 +1,5 @@
 //! One simulated Proxmox VE node: pvedaemon and pveproxy, wired from corral-io's pieces as
-//! the real binaries wire them (`nodes/src/pvedaemon.rs`, `nodes/src/daemon.rs`), with the
+//! the real binaries wire them (`corral_io::node::NodeEnv`, shared with `nodes/`), with the
 //! simulator's seams: [`TurmoilNet`] for sockets, [`SimClock`] for wall time (rustls included),
 //! [`NodeFiles`] over `MemFs`, [`FixedHost`] for `/proc`, and password hashing and ticket
 //! signing inline rather than on threads.
@@ -15,15 +15,13 @@ use std::sync::Arc;
 use corral_core::api::Role;
 use corral_core::auth::ticket::SignDigest;
 use corral_core::http::api::VersionInfo;
-use corral_io::access::AccessFiles;
 use corral_io::access_log::{MemoryLog, NullLog};
-use corral_io::api::{ApiService, ApiSettings, UNAUTHORIZED_DELAY};
+use corral_io::api::{ApiSettings, UNAUTHORIZED_DELAY};
 use corral_io::authkey;
 use corral_io::clock::WallClock;
-use corral_io::cluster::Peers;
 use corral_io::files::{Files, Root};
-use corral_io::forward::DaemonClient;
-use corral_io::net::{Connector, Network};
+use corral_io::net::Network;
+use corral_io::node::{self, NodeEnv};
 use corral_io::offload::Offload;
 use corral_io::proxy::{ProxyServer, ProxySettings};
 use corral_io::proxy_settings;
@@ -65,19 +63,19 @@ pub struct NodeSpec {
 pub async fn run(spec: NodeSpec) -> turmoil::Result {
     let clock: Arc<dyn WallClock> = Arc::new(SimClock);
     let files: Rc<dyn Files> = Rc::new(spec.files.clone());
-    let root = Root::default();
+    let env = NodeEnv {
+        files: Rc::clone(&files),
+        root: Root::default(),
+        clock: Arc::clone(&clock),
+        net: Rc::new(TurmoilNet),
+        host: Rc::new(|| Box::new(FixedHost)),
+        offload: Offload::Inline,
+    };
 
     // pvedaemon (nodes/src/pvedaemon.rs `serve`).
-    authkey::ensure_keys(&*files, &root).map_err(|e| format!("{}: {e}", spec.name))?;
+    authkey::ensure_keys(&*files, &env.root).map_err(|e| format!("{}: {e}", spec.name))?;
     let listener = TurmoilNet.bind(DAEMON_ADDR).await?;
-    let daemon_api = ApiService::new(
-        settings(&spec.name, Role::Daemon),
-        AccessFiles::new(Rc::clone(&files), root.clone()),
-        Arc::clone(&clock),
-        None,
-    )
-    .with_host(Box::new(FixedHost))
-    .with_offload(Offload::Inline);
+    let daemon_api = env.pvedaemon_api(settings(&spec.name, Role::Daemon));
     let daemon = ProxyServer::new(
         listener,
         ProxySettings::trusted_daemon(),
@@ -87,26 +85,13 @@ pub async fn run(spec: NodeSpec) -> turmoil::Result {
     );
     tokio::task::spawn_local(daemon.run());
 
-    // pveproxy (nodes/src/daemon.rs `serve` and `proxy_api`).
-    let loaded = proxy_settings::load(&*files, &root, &spec.name, Arc::clone(&clock))
+    // pveproxy (nodes/src/daemon.rs `serve`).
+    let loaded = proxy_settings::load(&*files, &env.root, &spec.name, Arc::clone(&clock))
         .map_err(|e| format!("{}: {e}", spec.name))?;
     let listener = TurmoilNet.bind(PVEPROXY_ADDR).await?;
-    let net: Rc<dyn Connector> = Rc::new(TurmoilNet);
-    let daemon = DaemonClient::new(DAEMON_ADDR, Rc::clone(&net));
-    let access = AccessFiles::new(Rc::clone(&files), root.clone());
-    let peers = Peers::new(&spec.name, PVEPROXY_PORT, net, files, root);
-    let api = Rc::new(
-        ApiService::new(
-            settings(&spec.name, Role::Proxy),
-            access,
-            Arc::clone(&clock),
-            Some(daemon),
-        )
-        .with_peers(Rc::new(peers))
-        .with_host(Box::new(FixedHost))
-        .with_offload(Offload::Inline),
-    );
-    let probes = tokio::task::spawn_local(probe_peers(Rc::clone(&api)));
+    let settings = settings(&spec.name, Role::Proxy);
+    let api = Rc::new(env.pveproxy_api(settings, DAEMON_ADDR, PVEPROXY_PORT));
+    let probes = tokio::task::spawn_local(node::probe_peers(Rc::clone(&api)));
     let server = ProxyServer::new(
         listener,
         loaded.settings,
@@ -130,12 +115,4 @@ fn settings(node: &str, role: Role) -> ApiSettings {
         unauthorized_delay: UNAUTHORIZED_DELAY,
         sign_digest: SignDigest::Sha256,
     }
-}
-
-/// Probes the other nodes for as long as pveproxy serves (nodes/src/daemon.rs `probe_peers`).
-async fn probe_peers(api: Rc<ApiService>) {
-    let Some(peers) = api.peers().cloned() else {
-        return;
-    };
-    peers.run_probes(move || api.membership()).await;
 }
