@@ -72,6 +72,12 @@ impl Peers {
         }
     }
 
+    /// TLS to the other nodes reads `clock` for the wall time instead of the system's.
+    pub fn with_clock(mut self, clock: std::sync::Arc<dyn crate::clock::WallClock>) -> Self {
+        self.clients = self.clients.with_clock(clock);
+        self
+    }
+
     /// Whether `node` answered its probes lately (the local node always has).
     pub fn state(&self, node: &str) -> NodeState {
         self.health.borrow().state(node)

@@ -291,6 +291,12 @@ impl NodeClients {
         }
     }
 
+    /// TLS reads `clock` for the wall time (the simulator's, there) instead of the system's.
+    pub fn with_clock(mut self, clock: Arc<dyn crate::clock::WallClock>) -> Self {
+        self.pins.set_clock(clock);
+        self
+    }
+
     /// Forwards `request` to node `node`'s pveproxy at `addr` over TLS, pinning the node's
     /// certificate; returns its reply as is or Proxmox's 595/596/597/599 reply.
     pub async fn send(&self, node: &str, addr: SocketAddr, request: Forward) -> Reply {

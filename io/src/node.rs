@@ -62,7 +62,8 @@ impl NodeEnv {
             Rc::clone(&self.net),
             Rc::clone(&self.files),
             self.root.clone(),
-        );
+        )
+        .with_clock(Arc::clone(&self.clock));
         self.api(settings, Some(client)).with_peers(Rc::new(peers))
     }
 }

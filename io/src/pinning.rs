@@ -224,13 +224,14 @@ impl ServerCertVerifier for PinnedLeaf {
 /// A client config that trusts only `pinned`: TLS 1.2 and 1.3, aws-lc-rs, HTTP/1.1 by ALPN.
 fn pinned_config(
     provider: &Arc<CryptoProvider>,
+    time: &Arc<dyn rustls::time_provider::TimeProvider>,
     pinned: Fingerprint,
 ) -> Result<Arc<ClientConfig>, rustls::Error> {
     let verifier = Arc::new(PinnedLeaf {
         pinned,
         algorithms: provider.signature_verification_algorithms,
     });
-    let mut config = ClientConfig::builder_with_provider(Arc::clone(provider))
+    let mut config = ClientConfig::builder_with_details(Arc::clone(provider), Arc::clone(time))
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
         .dangerous()
         .with_custom_certificate_verifier(verifier)
@@ -282,6 +283,9 @@ pub(crate) struct PinCache {
     files: Rc<dyn Files>,
     root: Root,
     provider: Arc<CryptoProvider>,
+    /// The wall clock rustls reads (session ticket ages): the node's clock, simulated in the
+    /// simulator.
+    time: Arc<dyn rustls::time_provider::TimeProvider>,
     state: RefCell<PinState>,
 }
 
@@ -306,6 +310,7 @@ impl PinCache {
             files,
             root,
             provider: Arc::new(aws_lc_rs::default_provider()),
+            time: Arc::new(rustls::time_provider::DefaultTimeProvider),
             state: RefCell::new(PinState {
                 pins: HashMap::new(),
                 cleared: Instant::now(),
@@ -372,15 +377,22 @@ impl PinCache {
         Ok(Some(config))
     }
 
+    /// rustls reads `clock` instead of the system's.
+    pub(crate) fn set_clock(&mut self, clock: Arc<dyn crate::clock::WallClock>) {
+        self.time = Arc::new(crate::clock::RustlsTime(clock));
+    }
+
     fn pin(
         &self,
         node: &str,
         fingerprint: Fingerprint,
         refreshed: Option<Instant>,
     ) -> Result<Pin, PinError> {
-        let config = pinned_config(&self.provider, fingerprint).map_err(|cause| PinError::Tls {
-            node: node.to_owned(),
-            cause,
+        let config = pinned_config(&self.provider, &self.time, fingerprint).map_err(|cause| {
+            PinError::Tls {
+                node: node.to_owned(),
+                cause,
+            }
         })?;
         Ok(Pin {
             fingerprint,
