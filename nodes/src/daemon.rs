@@ -15,18 +15,16 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use corral_core::api::Role;
-use corral_core::auth::ticket::SignDigest;
 use corral_core::config::{ConfigReport, ListenIp};
 use corral_core::http::api::VersionInfo;
 use corral_io::access_log::FileLog;
-use corral_io::api::{ApiService, ApiSettings, UNAUTHORIZED_DELAY};
 use corral_io::clock::{SystemClock, WallClock};
 use corral_io::files::{RealFiles, Root, write_atomic};
 use corral_io::host::RealHost;
 use corral_io::net::{Listener, Network, TokioListener, TokioNet, bind_default};
 use corral_io::node::{self, NodeEnv};
 use corral_io::offload::Offload;
-use corral_io::proxy::{ProxyHandle, ProxyServer};
+use corral_io::proxy::ProxyHandle;
 use corral_io::proxy_settings::{self, Loaded};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::{Gid, Pid, Uid, User};
@@ -163,15 +161,16 @@ async fn serve(args: &DaemonArgs, node: &str) -> Result<()> {
     let addr = listener
         .local_addr()
         .context("the listening socket has no address")?;
-    let api = proxy_api(node, args.daemon, addr.port(), &root, &clock);
-    let probes = tokio::task::spawn_local(node::probe_peers(Rc::clone(&api)));
-    let server = ProxyServer::new(
-        listener,
-        loaded.settings,
-        api,
-        Arc::clone(&clock),
-        Rc::new(log.clone()),
-    );
+    let settings = node::api_settings(Role::Proxy, node, version());
+    let (server, probes) = real_env(&root, &clock)
+        .pveproxy_server(
+            listener,
+            loaded.settings,
+            settings,
+            args.daemon,
+            Rc::new(log.clone()),
+        )
+        .context("the listening socket has no address")?;
     let handle = server.handle();
     tracing::info!(
         "pveproxy listening on {addr} as node {node} (certificate {})",
@@ -200,24 +199,6 @@ async fn serve(args: &DaemonArgs, node: &str) -> Result<()> {
     let _ = std::fs::remove_file(root.path(PVEPROXY.pid_file));
     tracing::info!("pveproxy stopped");
     Ok(())
-}
-
-/// pveproxy's API (see [`NodeEnv::pveproxy_api`]) on the real machine.
-fn proxy_api(
-    node: &str,
-    daemon: SocketAddr,
-    port: u16,
-    root: &Root,
-    clock: &Arc<dyn WallClock>,
-) -> Rc<ApiService> {
-    let settings = ApiSettings {
-        role: Role::Proxy,
-        node: node.to_owned(),
-        version: version(),
-        unauthorized_delay: UNAUTHORIZED_DELAY,
-        sign_digest: SignDigest::Sha256,
-    };
-    Rc::new(real_env(root, clock).pveproxy_api(settings, daemon, port))
 }
 
 /// The real machine's seams: its files under `root`, sockets, blocking threads.

@@ -12,7 +12,6 @@
 use std::ffi::OsString;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,13 +19,11 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use corral_core::api::Role;
 use corral_core::auth::ticket::SignDigest;
-use corral_io::access_log::NullLog;
-use corral_io::api::{ApiSettings, UNAUTHORIZED_DELAY};
+use corral_io::api::UNAUTHORIZED_DELAY;
 use corral_io::authkey;
 use corral_io::clock::{SystemClock, WallClock};
 use corral_io::files::{PrivateDir, RealFiles, Root, secure_private_dir};
 use corral_io::net::{Network, TokioNet};
-use corral_io::proxy::{ProxyServer, ProxySettings};
 
 use crate::daemon::{self, Control, DAEMON_ADDR, DaemonId, RootArgs};
 use crate::report;
@@ -156,21 +153,12 @@ async fn serve(args: &StartArgs, node: String) -> Result<()> {
         .bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let settings = ApiSettings {
-        role: Role::Daemon,
-        node: node.clone(),
-        version: daemon::version(),
-        unauthorized_delay: Duration::from_millis(args.unauthorized_delay_ms),
-        sign_digest: if args.sign_sha1 {
-            SignDigest::Sha1
-        } else {
-            SignDigest::Sha256
-        },
-    };
-    let api = Rc::new(daemon::real_env(&root, &clock).pvedaemon_api(settings));
-    // Proxmox's trusted_env, and no access log.
-    let server_settings = ProxySettings::trusted_daemon();
-    let server = ProxyServer::new(listener, server_settings, api, clock, Rc::new(NullLog));
+    let mut settings = corral_io::node::api_settings(Role::Daemon, &node, daemon::version());
+    settings.unauthorized_delay = Duration::from_millis(args.unauthorized_delay_ms);
+    if args.sign_sha1 {
+        settings.sign_digest = SignDigest::Sha1;
+    }
+    let server = daemon::real_env(&root, &clock).pvedaemon_server(listener, settings);
     let handle = server.handle();
     daemon::write_pid_file(&root, PVEDAEMON)?;
     tracing::info!("pvedaemon listening on {} as node {node}", args.listen);

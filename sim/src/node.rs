@@ -13,17 +13,14 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use corral_core::api::Role;
-use corral_core::auth::ticket::SignDigest;
 use corral_core::http::api::VersionInfo;
-use corral_io::access_log::{MemoryLog, NullLog};
-use corral_io::api::{ApiSettings, UNAUTHORIZED_DELAY};
+use corral_io::access_log::MemoryLog;
 use corral_io::authkey;
 use corral_io::clock::WallClock;
 use corral_io::files::{Files, Root};
 use corral_io::net::Network;
 use corral_io::node::{self, NodeEnv};
 use corral_io::offload::Offload;
-use corral_io::proxy::{ProxyServer, ProxySettings};
 use corral_io::proxy_settings;
 
 use crate::client::PVEPROXY_PORT;
@@ -75,13 +72,9 @@ pub async fn run(spec: NodeSpec) -> turmoil::Result {
     // pvedaemon (nodes/src/pvedaemon.rs `serve`).
     authkey::ensure_keys(&*files, &env.root).map_err(|e| format!("{}: {e}", spec.name))?;
     let listener = TurmoilNet.bind(DAEMON_ADDR).await?;
-    let daemon_api = env.pvedaemon_api(settings(&spec.name, Role::Daemon));
-    let daemon = ProxyServer::new(
+    let daemon = env.pvedaemon_server(
         listener,
-        ProxySettings::trusted_daemon(),
-        Rc::new(daemon_api),
-        Arc::clone(&clock),
-        Rc::new(NullLog),
+        node::api_settings(Role::Daemon, &spec.name, version()),
     );
     tokio::task::spawn_local(daemon.run());
 
@@ -89,30 +82,13 @@ pub async fn run(spec: NodeSpec) -> turmoil::Result {
     let loaded = proxy_settings::load(&*files, &env.root, &spec.name, Arc::clone(&clock))
         .map_err(|e| format!("{}: {e}", spec.name))?;
     let listener = TurmoilNet.bind(PVEPROXY_ADDR).await?;
-    let settings = settings(&spec.name, Role::Proxy);
-    let api = Rc::new(env.pveproxy_api(settings, DAEMON_ADDR, PVEPROXY_PORT));
-    let probes = tokio::task::spawn_local(node::probe_peers(Rc::clone(&api)));
-    let server = ProxyServer::new(
-        listener,
-        loaded.settings,
-        api,
-        clock,
-        Rc::new(spec.access_log.clone()),
-    );
+    let settings = node::api_settings(Role::Proxy, &spec.name, version());
+    let log = Rc::new(spec.access_log.clone());
+    let (server, probes) =
+        env.pveproxy_server(listener, loaded.settings, settings, DAEMON_ADDR, log)?;
     spec.trace
         .event(&spec.name, "pvedaemon and pveproxy started");
     server.run().await;
     probes.abort();
     Ok(())
-}
-
-/// Both daemons' API settings (pvedaemon's 401 delay is Proxmox's 3 s too).
-fn settings(node: &str, role: Role) -> ApiSettings {
-    ApiSettings {
-        role,
-        node: node.to_owned(),
-        version: version(),
-        unauthorized_delay: UNAUTHORIZED_DELAY,
-        sign_digest: SignDigest::Sha256,
-    }
 }
