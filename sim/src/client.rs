@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use corral_core::api::params::{self, BodyEncoding, Params};
 use corral_io::clock::RustlsTime;
 use http::header::{self, HeaderName, HeaderValue};
 use http::{Method, Request};
@@ -89,11 +90,15 @@ impl Call {
         self.ticket(login).header("CSRFPreventionToken", &csrf)
     }
 
-    /// A form body of `(name, value)` pairs, each URL-encoded.
+    /// A form body of `(name, value)` pairs in their order, each encoded as pveproxy encodes
+    /// a forwarded form (`corral_core::api::params::encode`).
     pub fn form(mut self, fields: &[(&str, &str)]) -> Self {
         let encoded: Vec<String> = fields
             .iter()
-            .map(|(name, value)| format!("{}={}", form_encode(name), form_encode(value)))
+            .map(|&(name, value)| {
+                let pair = Params::from([(name.to_owned(), Value::from(value))]);
+                String::from_utf8_lossy(&params::encode(&pair, BodyEncoding::Form)).into_owned()
+            })
             .collect();
         self.form = Some(encoded.join("&"));
         self
@@ -309,10 +314,11 @@ impl ApiClient {
         let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
             .await
             .map_err(|e| CallError::Http(e.to_string()))?;
-        tokio::task::spawn_local(async move {
-            // The connection ends with the call; how is the reply's business.
+        // The connection ends with the call (how is the reply's business); a call that fails,
+        // or is dropped when it times out, takes its connection along.
+        let connection = AbortOnDrop(Some(tokio::task::spawn_local(async move {
             let _ = connection.await;
-        });
+        })));
         let request = build(call, addr)?;
         let response = sender
             .send_request(request)
@@ -330,7 +336,26 @@ impl ApiClient {
             .await
             .map_err(|e| CallError::Http(e.to_string()))?
             .to_bytes();
+        // The whole reply is in: the connection closes by itself (`Connection: close`).
+        connection.detach();
         Ok((status.as_u16(), reason, body.to_vec()))
+    }
+}
+
+/// A task aborted when this is dropped, unless detached first.
+struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
+
+impl AbortOnDrop {
+    fn detach(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
+        }
     }
 }
 
@@ -382,19 +407,6 @@ fn io_text(error: &std::io::Error) -> String {
     }
 }
 
-/// `application/x-www-form-urlencoded` for one name or value.
-pub fn form_encode(text: &str) -> String {
-    let mut encoded = String::new();
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,11 +416,11 @@ mod tests {
         assert_eq!(node_ip("pve3"), Some("10.0.0.3".parse().expect("literal")));
         assert_eq!(node_ip("pve0"), None);
         assert_eq!(node_ip("client1"), None);
-        assert_eq!(form_encode("Europe/Vienna"), "Europe%2FVienna");
-        let call = Call::put("/x").form(&[("timezone", "Europe/Vienna"), ("a b", "c")]);
+        let call =
+            Call::put("/x").form(&[("timezone", "Europe/Vienna"), ("a b", "c"), ("a b", "ä")]);
         assert_eq!(
             call.form.as_deref(),
-            Some("timezone=Europe%2FVienna&a%20b=c")
+            Some("timezone=Europe%2FVienna&a%20b=c&a%20b=%C3%A4")
         );
     }
 }

@@ -27,17 +27,16 @@
 //! Driving it: add clients and schedule faults, then [`Cluster::run`] (until every client is
 //! done) or [`Cluster::run_until`] / [`Cluster::step`]; faults due by the current time are
 //! applied before each step. A failure ([`SimFailure`]) names the seed and the command that
-//! replays it; so does a panic while the cluster is alive (a failed assertion).
+//! replays it; so does a panic while the cluster is alive (a failed assertion), unless a
+//! failure already said it.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use corral_core::time::UnixTime;
 use corral_io::access::{COROSYNC_CONF, SHADOW_CFG, TIMEZONE, USER_CFG};
 use corral_io::access_log::MemoryLog;
 use corral_io::authkey;
@@ -48,19 +47,40 @@ use crate::client::{ApiClient, node_ip};
 use crate::files::NodeFiles;
 use crate::fixtures::{self, NODES_MAX};
 use crate::node::{self, NodeSpec};
-use crate::trace::{SIM_HOST, Trace};
+use crate::trace::{HOST_WIDTH, SIM_HOST, Trace};
 use crate::{EPOCH_SECS, SimClock};
 
 /// The environment variable that overrides a scenario's seed (for replaying a failure).
 pub const SEED_ENV: &str = "CORRAL_SIM_SEED";
 
-/// The seed from [`SEED_ENV`] when set (and a number), else `default`.
-pub fn seed_from_env(default: u64) -> u64 {
-    std::env::var(SEED_ENV)
-        .ok()
-        .and_then(|text| text.trim().parse().ok())
-        .unwrap_or(default)
+/// The seed from [`SEED_ENV`] when set, else `default`; set to anything but a number (or not
+/// Unicode), an error rather than a silent `default`: a replay that ran another seed would
+/// pass for the wrong reason.
+pub fn seed_from_env(default: u64) -> Result<u64, SeedError> {
+    match std::env::var(SEED_ENV) {
+        Err(std::env::VarError::NotPresent) => Ok(default),
+        Err(std::env::VarError::NotUnicode(text)) => Err(SeedError(text.to_string_lossy().into())),
+        Ok(text) => text.trim().parse().map_err(|_| SeedError(text)),
+    }
 }
+
+/// [`SEED_ENV`] is set to something that is not a seed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedError(pub String);
+
+impl fmt::Display for SeedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{SEED_ENV}={:?} is not a seed (a number from 0 to {}); unset it to run the \
+             default seed",
+            self.0,
+            u64::MAX
+        )
+    }
+}
+
+impl std::error::Error for SeedError {}
 
 /// The default step: messages are delivered at step boundaries, so this is the network's
 /// resolution. Each step polls every host, so a finer one costs wall time (5 ms: a minute of
@@ -78,7 +98,38 @@ pub struct Builder {
     duration: Duration,
     random_order: bool,
     pveproxy_config: BTreeMap<String, String>,
-    replay: Option<String>,
+    replay: Replay,
+}
+
+/// What a failure says replays the run; the seed goes in when the cluster is built, so it is
+/// the seed the run has, whatever order the builder's methods were called in.
+#[derive(Debug, Clone)]
+enum Replay {
+    /// The crate's tests, with the seed in [`SEED_ENV`].
+    Tests,
+    /// Test `name` of `sim/tests/<file>.rs` (all of the file's tests when the name is not
+    /// known), with the seed in [`SEED_ENV`].
+    Test { file: String, name: Option<String> },
+    /// A command given whole.
+    Command(String),
+}
+
+impl Replay {
+    fn command(&self, seed: u64) -> String {
+        match self {
+            Replay::Tests => format!("{SEED_ENV}={seed} cargo test -p corral-sim"),
+            Replay::Test { file, name: None } => {
+                format!("{SEED_ENV}={seed} cargo test -p corral-sim --test {file}")
+            }
+            Replay::Test {
+                file,
+                name: Some(name),
+            } => format!(
+                "{SEED_ENV}={seed} cargo test -p corral-sim --test {file} -- {name} --exact"
+            ),
+            Replay::Command(command) => command.clone(),
+        }
+    }
 }
 
 impl Default for Builder {
@@ -92,7 +143,7 @@ impl Default for Builder {
             duration: Duration::from_secs(600),
             random_order: false,
             pveproxy_config: BTreeMap::new(),
-            replay: None,
+            replay: Replay::Tests,
         }
     }
 }
@@ -132,8 +183,12 @@ impl Builder {
         self
     }
 
-    /// The simulation's step (default [`DEFAULT_TICK`]).
+    /// The simulation's step (default [`DEFAULT_TICK`]; not zero: time would never pass).
     pub fn tick(mut self, tick: Duration) -> Self {
+        assert!(
+            !tick.is_zero(),
+            "a tick of zero never advances the simulation"
+        );
         self.tick = tick;
         self
     }
@@ -168,18 +223,27 @@ impl Builder {
 
     /// The command a failure says replays it (default: the crate's tests with the seed).
     pub fn replay_command(mut self, command: impl Into<String>) -> Self {
-        self.replay = Some(command.into());
+        self.replay = Replay::Command(command.into());
         self
     }
 
-    /// The command for test `name` in `sim/tests/<file>.rs`, with this seed in [`SEED_ENV`].
-    /// Call after [`Builder::seed`].
-    pub fn replay_test(self, file: &str, name: &str) -> Self {
-        let command = format!(
-            "{SEED_ENV}={} cargo test -p corral-sim --test {file} -- {name} --exact",
-            self.seed
-        );
-        self.replay_command(command)
+    /// Replayed by the calling test of `sim/tests/<file>.rs`, with the run's seed in
+    /// [`SEED_ENV`]: the test's name is its thread's, as the test harness names it (without
+    /// one, all of the file's tests).
+    pub fn replay_test(self, file: &str) -> Self {
+        let thread = std::thread::current();
+        let name = thread.name().filter(|&name| name != "main");
+        self.replay_test_named(file, name)
+    }
+
+    /// Replayed by test `name` (all tests when `None`) of `sim/tests/<file>.rs`, with the run's
+    /// seed in [`SEED_ENV`].
+    pub fn replay_test_named(mut self, file: &str, name: Option<&str>) -> Self {
+        self.replay = Replay::Test {
+            file: file.to_owned(),
+            name: name.map(str::to_owned),
+        };
+        self
     }
 
     /// The cluster, its nodes started (they run from the first step).
@@ -196,10 +260,7 @@ impl Builder {
         if self.random_order {
             turmoil.enable_random_order();
         }
-        let replay = self
-            .replay
-            .clone()
-            .unwrap_or_else(|| format!("{SEED_ENV}={} cargo test -p corral-sim", self.seed));
+        let replay = self.replay.command(self.seed);
         let mut cluster = Cluster {
             sim: turmoil.build(),
             seed: self.seed,
@@ -209,6 +270,7 @@ impl Builder {
             hosts: BTreeMap::new(),
             schedule: Vec::new(),
             clients: 0,
+            reported: false,
         };
         let shared = shared_files(self.nodes);
         for index in 0..self.nodes {
@@ -232,6 +294,8 @@ pub struct Cluster {
     /// Faults to apply, by time (equal times in the order they were added).
     schedule: Vec<(Duration, Fault)>,
     clients: u8,
+    /// A [`SimFailure`] (which names the replay) was handed out.
+    reported: bool,
 }
 
 /// What the harness keeps of a node across its crashes.
@@ -260,6 +324,7 @@ impl Cluster {
 
     fn add_node(&mut self, name: &str, files: NodeFiles) {
         let ip = node_ip(name).expect("fixture node names are pveN");
+        check_host_name(name);
         let spec = NodeSpec {
             name: name.to_owned(),
             files: files.clone(),
@@ -291,12 +356,14 @@ impl Cluster {
         self.client_at(name, ip, body);
     }
 
-    /// Adds a client host named `name` at `ip` (a subnet a node's ACL allows or denies).
+    /// Adds a client host named `name` at `ip` (a subnet a node's ACL allows or denies). The
+    /// name is the trace's host column: 1 to [`HOST_WIDTH`] characters, no spaces.
     pub fn client_at<F, Fut>(&mut self, name: &str, ip: IpAddr, body: F)
     where
         F: FnOnce(ApiClient) -> Fut,
         Fut: Future<Output = turmoil::Result> + 'static,
     {
+        check_host_name(name);
         assert!(
             !self.hosts.contains_key(name) && !self.hosts.values().any(|&a| a == ip),
             "host {name} at {ip}: the name or the address is taken"
@@ -367,6 +434,12 @@ impl Cluster {
                 "{fault}: only nodes crash and restart"
             );
         }
+        if let Fault::FailRate { rate, .. } = fault {
+            assert!(
+                (0.0..=1.0).contains(rate),
+                "{fault}: the fail rate {rate} is not a probability"
+            );
+        }
     }
 
     /// One step of simulated time, after applying the faults due. True once every client is
@@ -377,7 +450,13 @@ impl Cluster {
         for (_, fault) in self.schedule.drain(..due).collect::<Vec<_>>() {
             self.apply(fault);
         }
-        self.sim.step().map_err(|e| self.failure(e.to_string()))
+        match self.sim.step() {
+            Ok(done) => Ok(done),
+            Err(error) => {
+                self.reported = true;
+                Err(self.failure(error.to_string()))
+            }
+        }
     }
 
     /// Runs until every client is done.
@@ -460,10 +539,11 @@ impl Cluster {
 /// How many trace lines a failure shows.
 const TAIL_LINES: usize = 30;
 
-/// A failed assertion while the cluster is alive says how to replay the run too.
+/// A failed assertion while the cluster is alive says how to replay the run too (once: not
+/// when a [`SimFailure`], which says it, was handed out).
 impl Drop for Cluster {
     fn drop(&mut self) {
-        if std::thread::panicking() {
+        if std::thread::panicking() && !self.reported {
             eprintln!(
                 "a check failed on the simulation with seed {} (at {}ms); replay: {}\n\
                  last events:\n{}",
@@ -631,7 +711,8 @@ impl fmt::Display for Fault {
 }
 
 /// The shared `/etc/pve` of `nodes` nodes: the fixtures and `corosync.conf`, every file
-/// modified at the epoch (so no key is due for rotation during a run).
+/// modified at the epoch ([`SimClock`]'s time outside a simulation), so no key is due for
+/// rotation during a run.
 fn shared_files(nodes: usize) -> MemFs {
     let fs = MemFs::new(Arc::new(SimClock));
     fs.insert(USER_CFG, fixtures::USER_CFG, authkey::SHARED_MODE);
@@ -664,7 +745,6 @@ fn shared_files(nodes: usize) -> MemFs {
         fs.insert(format!("{dir}/pve-ssl.pem"), cert, authkey::SHARED_MODE);
         fs.insert(format!("{dir}/pve-ssl.key"), key, authkey::SHARED_MODE);
     }
-    stamp_epoch(&fs);
     fs
 }
 
@@ -675,15 +755,16 @@ fn local_files(pveproxy_config: Option<&str>) -> MemFs {
     if let Some(text) = pveproxy_config {
         fs.insert(CONFIG_PATH, text, 0o644);
     }
-    stamp_epoch(&fs);
     fs
 }
 
-/// Files made before the simulation runs are stamped with the time outside it (0); they are
-/// the epoch's.
-fn stamp_epoch(fs: &MemFs) {
-    let epoch = UnixTime(i64::try_from(EPOCH_SECS).expect("the epoch fits"));
-    for path in fs.paths() {
-        fs.set_modified(Path::new(&path), epoch);
-    }
+/// A host's name is the trace's host column: 1 to [`HOST_WIDTH`] characters, none of them
+/// white space or control characters, so every line keeps its columns.
+fn check_host_name(name: &str) {
+    let length = name.chars().count();
+    assert!(
+        (1..=HOST_WIDTH).contains(&length)
+            && !name.chars().any(|c| c.is_whitespace() || c.is_control()),
+        "host name {name:?}: the trace needs 1 to {HOST_WIDTH} characters without spaces"
+    );
 }

@@ -116,13 +116,18 @@ impl Listener for TurmoilListener {
 
 /// The simulation's wall clock: the builder's fixed epoch plus simulated time, in UTC, so dates
 /// in replies and logs are the same on every run of a seed.
+///
+/// Outside a simulation's host (building the cluster, or between steps, where a harness writes
+/// files) there is no simulated time to read, and the answer is [`EPOCH_SECS`], the
+/// simulation's start: a file written there is dated like the fixtures, never 1970 (which
+/// would make a key look decades old and due for rotation).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SimClock;
 
 impl WallClock for SimClock {
     fn now(&self) -> UnixTime {
-        // Outside a simulation there is no simulated time; the epoch start is the honest answer.
-        let since_epoch = turmoil::since_epoch().unwrap_or_default();
+        let since_epoch =
+            turmoil::since_epoch().unwrap_or(std::time::Duration::from_secs(EPOCH_SECS));
         UnixTime(i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX))
     }
 

@@ -8,7 +8,11 @@
 //! a password (401 after 3 s) and then calls pve3 over a link that fails at random for a
 //! while. The seed decides the latencies, the order hosts run in each step, and which of
 //! client2's messages break its link.
+//!
+//! The faults' times are the constants below, so a test can check what the trace says
+//! against them (`tests/determinism.rs`).
 
+use std::ops::Range;
 use std::time::Duration;
 
 use crate::client::{ApiClient, Reply};
@@ -18,6 +22,31 @@ use crate::trace::Trace;
 
 const SECOND: Duration = Duration::from_secs(1);
 const NODES: [&str; 3] = ["pve1", "pve2", "pve3"];
+
+/// pve1 <-> pve2 is held (messages wait, delivered at the end); client1's call for pve2 via
+/// pve1 starts at [`HELD_CALL`].
+pub const HELD: Range<Duration> = Duration::from_secs(2)..Duration::from_secs(3);
+pub const HELD_CALL: Duration = Duration::from_millis(2100);
+
+/// Every message between pve1 and pve3 takes [`SLOW_LATENCY`]; client1's call for pve3 via
+/// pve1 starts as the link slows.
+pub const SLOW: Range<Duration> = Duration::from_secs(4)..Duration::from_secs(6);
+pub const SLOW_LATENCY: Duration = Duration::from_millis(200);
+/// The link's latency once it is fast again.
+const FAST_LATENCY: Duration = Duration::from_millis(5);
+
+/// pve2 | pve3: over 2 s after the probes at 5 s, so no pooled connection crosses the cut.
+pub const CUT: Range<Duration> = Duration::from_millis(7500)..Duration::from_millis(7900);
+const CUT_CALLS: Duration = Duration::from_millis(7600);
+
+/// pve2 is down.
+pub const CRASHED: Range<Duration> = Duration::from_secs(9)..Duration::from_secs(22);
+
+/// The link between client2 and pve3 breaks with [`FAIL_RATE`] per message; client2 calls
+/// pve3 in it, and once more after it, at [`AFTER_FAILING`].
+pub const FAILING: Range<Duration> = Duration::from_secs(9)..Duration::from_secs(12);
+pub const FAIL_RATE: f64 = 0.03;
+pub const AFTER_FAILING: Duration = Duration::from_secs(13);
 
 /// Runs the tour with `seed`; the trace, or the failure (which names the seed and `replay`).
 pub fn run(seed: u64, replay: &str) -> Result<Trace, crate::cluster::SimFailure> {
@@ -29,24 +58,19 @@ pub fn run(seed: u64, replay: &str) -> Result<Trace, crate::cluster::SimFailure>
         .build();
     cluster.client("client1", client1);
     cluster.client("client2", client2);
-    let at = |secs: u64| Duration::from_secs(secs);
-    cluster.at(at(2), Fault::hold("pve1", "pve2"));
-    cluster.at(at(3), Fault::release("pve1", "pve2"));
+    cluster.at(HELD.start, Fault::hold("pve1", "pve2"));
+    cluster.at(HELD.end, Fault::release("pve1", "pve2"));
+    cluster.at(SLOW.start, Fault::latency("pve1", "pve3", SLOW_LATENCY));
+    cluster.at(SLOW.end, Fault::latency("pve1", "pve3", FAST_LATENCY));
+    cluster.at(CUT.start, Fault::partition("pve2", "pve3"));
+    cluster.at(CUT.end, Fault::repair("pve2", "pve3"));
+    cluster.at(CRASHED.start, Fault::crash("pve2"));
+    cluster.at(CRASHED.end, Fault::bounce("pve2"));
     cluster.at(
-        at(4),
-        Fault::latency("pve1", "pve3", Duration::from_millis(200)),
+        FAILING.start,
+        Fault::fail_rate("client2", "pve3", FAIL_RATE),
     );
-    cluster.at(
-        at(6),
-        Fault::latency("pve1", "pve3", Duration::from_millis(5)),
-    );
-    // Over 2 s after the probes at 5 s, so no pooled connection crosses the cut.
-    cluster.at(ms(7500), Fault::partition("pve2", "pve3"));
-    cluster.at(ms(7900), Fault::repair("pve2", "pve3"));
-    cluster.at(at(9), Fault::crash("pve2"));
-    cluster.at(at(22), Fault::bounce("pve2"));
-    cluster.at(at(9), Fault::fail_rate("client2", "pve3", 0.03));
-    cluster.at(at(12), Fault::fail_rate("client2", "pve3", 0.0));
+    cluster.at(FAILING.end, Fault::fail_rate("client2", "pve3", 0.0));
     cluster.run()?;
     Ok(cluster.trace())
 }
@@ -63,17 +87,17 @@ async fn client1(api: ApiClient) -> turmoil::Result {
             let _ = get(via, format!("/api2/json/nodes/{target}/status")).await;
         }
     }
-    // Held from 2 s to 3 s: the call waits for the release.
-    api.until(ms(2100)).await;
+    // Held: the call waits for the release.
+    api.until(HELD_CALL).await;
     let _ = get("pve1", "/api2/json/nodes/pve2/time".into()).await;
-    // 200 ms each way from 4 s.
-    api.until(4 * SECOND).await;
+    // Slow each way.
+    api.until(SLOW.start).await;
     let _ = get("pve1", "/api2/json/nodes/pve3/time".into()).await;
-    // pve2 | pve3 from 7.5 s to 7.9 s.
-    api.until(ms(7600)).await;
+    // pve2 | pve3.
+    api.until(CUT_CALLS).await;
     let _ = get("pve2", "/api2/json/nodes/pve3/status".into()).await;
     let _ = get("pve2", "/api2/json/nodes/pve1/status".into()).await;
-    // pve2 crashed at 9 s: offline once two probes failed; restarted at 22 s.
+    // pve2 crashed: offline once two probes failed, by 21 s; restarted at 22 s.
     api.until(21 * SECOND).await;
     if let Ok(reply) = get("pve1", "/api2/json/nodes".into()).await {
         note_states(&api, &reply);
@@ -86,24 +110,20 @@ async fn client1(api: ApiClient) -> turmoil::Result {
     Ok(())
 }
 
-fn ms(ms: u64) -> Duration {
-    Duration::from_millis(ms)
-}
-
 async fn client2(api: ApiClient) -> turmoil::Result {
     api.until(SECOND).await;
     api.login("pve3", ADMIN, "a guess").await?;
     let login = api.login_admin("pve3").await?;
-    // The link to pve3 fails at random from 9 s to 12 s: a message lost leaves its call
-    // waiting (no resends), so these give up after a second; whichever fail is fine.
-    api.until(9 * SECOND).await;
+    // The link to pve3 fails at random: a message lost leaves its call waiting (no resends),
+    // so these give up after a second; whichever fail is fine.
+    api.until(FAILING.start).await;
     let impatient = api.clone().with_timeout(SECOND);
     for _ in 0..5 {
         let _ = impatient
             .get("pve3", "/api2/json/cluster/status", Some(&login))
             .await;
     }
-    api.until(13 * SECOND).await;
+    api.until(AFTER_FAILING).await;
     let _ = api.get("pve3", "/api2/json/version", Some(&login)).await;
     Ok(())
 }

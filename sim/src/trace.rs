@@ -5,9 +5,10 @@
 //!      5000ms sim      partition pve1 <-> pve3
 //! ```
 //!
-//! (simulated time since the start, the host, the event). It holds only what a run decides —
-//! statuses, reasons, faults, starts and crashes — never random bytes, so the same seed gives
-//! the same trace, byte for byte.
+//! (simulated time since the start, the host in [`HOST_WIDTH`] columns — the cluster refuses
+//! longer names — and the event, a line break in it written `\n`, so one event is one line).
+//! It holds only what a run decides — statuses, reasons, faults, starts and crashes — never
+//! random bytes, so the same seed gives the same trace, byte for byte.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -16,6 +17,9 @@ use std::time::Duration;
 
 /// The host name the harness writes its own events (faults) under.
 pub const SIM_HOST: &str = "sim";
+
+/// The host column's width: a host's name is at most this long.
+pub const HOST_WIDTH: usize = 8;
 
 /// The lines so far; clones share them (each simulated host gets one).
 #[derive(Debug, Clone, Default)]
@@ -64,9 +68,19 @@ impl fmt::Display for Trace {
     }
 }
 
-/// `{ms:>9}ms {host:<8} {event}`.
+/// `{ms:>9}ms {host:<8} {event}`, the event's line breaks (`\n`, `\r`, and a backslash, so
+/// the escape reads back unambiguously) escaped as in Rust.
 pub fn line(at: Duration, host: &str, event: impl fmt::Display) -> String {
-    format!("{:>9}ms {host:<8} {event}", at.as_millis())
+    let event = event.to_string();
+    let event = if event.contains(['\n', '\r', '\\']) {
+        event
+            .replace('\\', "\\\\")
+            .replace('\n', "\\n")
+            .replace('\r', "\\r")
+    } else {
+        event
+    };
+    format!("{:>9}ms {host:<HOST_WIDTH$} {event}", at.as_millis())
 }
 
 /// The simulation's time since its start, as the current host sees it; zero outside one.
@@ -96,6 +110,19 @@ mod tests {
         assert_eq!(
             trace.tail(1),
             "     5000ms sim      partition pve1 <-> pve3\n"
+        );
+    }
+
+    #[test]
+    fn an_event_with_line_breaks_stays_on_one_line() {
+        let text = line(
+            Duration::from_millis(7),
+            "client1",
+            "failed: 500 oops {\"a\":\"b\\c\"}\r\nmore",
+        );
+        assert_eq!(
+            text,
+            "        7ms client1  failed: 500 oops {\"a\":\"b\\\\c\"}\\r\\nmore"
         );
     }
 }
