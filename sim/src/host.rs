@@ -6,8 +6,15 @@ use std::io;
 use corral_core::cluster::procfs::FsUsage;
 use corral_io::host::Host;
 
-/// The time zones the simulated machines know (`PUT /nodes/{node}/time` checks the name).
-pub const ZONES: [&str; 3] = ["Etc/UTC", "Europe/Vienna", "America/New_York"];
+/// The time zones the simulated machines know (`PUT /nodes/{node}/time` checks the name): one
+/// per node of the largest cluster, so a runner can tell the nodes apart by their zone.
+pub const ZONES: [&str; crate::fixtures::NODES_MAX] = [
+    "Etc/UTC",
+    "Europe/Vienna",
+    "America/New_York",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+];
 
 /// A machine with two CPUs, 4 GiB of memory and a 32 GiB root file system, up one day.
 #[derive(Debug, Clone, Copy, Default)]

@@ -22,6 +22,7 @@ pub mod files;
 pub mod fixtures;
 pub mod host;
 pub mod node;
+pub mod runner;
 pub mod tour;
 pub mod trace;
 
