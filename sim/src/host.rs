@@ -16,12 +16,34 @@ pub const ZONES: [&str; crate::fixtures::NODES_MAX] = [
     "Australia/Sydney",
 ];
 
-/// A machine with two CPUs, 4 GiB of memory and a 32 GiB root file system, up one day.
+/// A machine with two CPUs, 4 GiB of memory and a 32 GiB root file system, up
+/// [`FixedHost::uptime`]: node `pveN`'s machine has been up N days, so a status tells which
+/// node answered.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct FixedHost;
+pub struct FixedHost {
+    /// Whole seconds in `/proc/uptime`.
+    pub uptime: u64,
+}
+
+impl FixedHost {
+    /// The machine of node `pve<number>`.
+    pub fn of_node(number: usize) -> FixedHost {
+        FixedHost {
+            uptime: uptime_of_node(number),
+        }
+    }
+}
+
+/// What node `pve<number>`'s status reports as its uptime: `number` days.
+pub fn uptime_of_node(number: usize) -> u64 {
+    86_400 * u64::try_from(number).unwrap_or(0)
+}
 
 impl Host for FixedHost {
     fn read(&self, path: &str) -> io::Result<String> {
+        if path == "/proc/uptime" {
+            return Ok(format!("{}.42 160000.00\n", self.uptime));
+        }
         let text = match path {
             "/proc/meminfo" => {
                 "MemTotal:        4194304 kB\nMemFree:         1048576 kB\n\
@@ -29,7 +51,6 @@ impl Host for FixedHost {
                  SwapFree:         524288 kB\n"
             }
             "/proc/loadavg" => "0.12 0.34 0.56 1/234 5678\n",
-            "/proc/uptime" => "86400.42 160000.00\n",
             "/proc/stat" => {
                 "cpu  1000 0 500 8000 100 0 0 0 0 0\ncpu0 500 0 250 4000 50 0 0 0 0 0\n\
                  cpu1 500 0 250 4000 50 0 0 0 0 0\n"

@@ -60,12 +60,18 @@ pub struct NodeSpec {
 pub async fn run(spec: NodeSpec) -> turmoil::Result {
     let clock: Arc<dyn WallClock> = Arc::new(SimClock);
     let files: Rc<dyn Files> = Rc::new(spec.files.clone());
+    // `pveN`: its machine differs from the others' (see FixedHost).
+    let number = spec
+        .name
+        .strip_prefix("pve")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
     let env = NodeEnv {
         files: Rc::clone(&files),
         root: Root::default(),
         clock: Arc::clone(&clock),
         net: Rc::new(TurmoilNet),
-        host: Rc::new(|| Box::new(FixedHost)),
+        host: Rc::new(move || Box::new(FixedHost::of_node(number))),
         offload: Offload::Inline,
     };
 

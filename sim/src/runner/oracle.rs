@@ -12,8 +12,8 @@
 //!   ([`crate::host::ZONES`]), and no request of the runner changes it (`PUT /time` sets the
 //!   node's own zone), so `GET /nodes/<b>/time` must name `b`'s zone — never another node's
 //!   answer. `GET /nodes` must give figures (`uptime`, …) for `v` alone and
-//!   `GET /cluster/status` must mark `v` alone `local`. `GET /nodes/<b>/status` has no such
-//!   field (every [`crate::host::FixedHost`] reads the same), so only its figures are checked.
+//!   `GET /cluster/status` must mark `v` alone `local`. `GET /nodes/<b>/status` must report
+//!   `b`'s machine's uptime ([`crate::host::uptime_of_node`]: each machine's differs).
 //! - **595/596/597** (pveproxy's transport errors, `io/src/forward.rs`) only for a call `v`
 //!   forwards to another node `b`, and only when a fault on `v`, `b` or the link between them
 //!   was in force at some time in `[s - grace, e]`.
@@ -46,7 +46,6 @@ pub const UNKNOWN_ZONE: &str = "Mars/Olympus_Mons";
 
 /// What `GET /nodes/<n>/status` reports on every simulated machine.
 const PVEVERSION: &str = "pve-manager/9.2.11/corral-sim";
-const UPTIME_SECS: u64 = 86_400;
 
 /// One request of the runner's mix; `String`s name the target node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -386,7 +385,7 @@ impl Oracle {
             Request::VersionAnonymous => delayed_401(reply, "No ticket"),
             Request::Nodes => self.nodes_index(via, reply),
             Request::ClusterStatus => self.cluster_status(via, reply),
-            Request::NodeStatus(_) => node_status(reply),
+            Request::NodeStatus(target) => node_status(reply, target),
             Request::NodeTime(target) => self.node_time(target, started, ended, reply),
             Request::SetTime(_) => status(reply, 200),
             Request::SetTimeNoCsrf(_) => delayed_401(reply, DENIED_MESSAGE),
@@ -402,7 +401,7 @@ impl Oracle {
                 Ok(())
             }
             Request::LoginWrong => delayed_401(reply, "authentication failure"),
-            Request::ProxyLoop(target) if target == via => node_status(reply),
+            Request::ProxyLoop(target) if target == via => node_status(reply, target),
             Request::ProxyLoop(_) => {
                 status(reply, 500)?;
                 reason(reply, "proxy loop detected")
@@ -553,13 +552,19 @@ fn delayed_401(reply: &Reply, wanted: &str) -> Result<(), String> {
 }
 
 /// The figures of every simulated machine.
-fn node_status(reply: &Reply) -> Result<(), String> {
+/// `target`'s status, told by its machine's uptime (each node's differs).
+fn node_status(reply: &Reply, target: &str) -> Result<(), String> {
     status(reply, 200)?;
     let data = reply.data();
     field(&data, "pveversion", PVEVERSION)?;
-    if data["uptime"] != UPTIME_SECS {
+    let number = target
+        .strip_prefix("pve")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let expected = crate::host::uptime_of_node(number);
+    if data["uptime"] != expected {
         return Err(format!(
-            "expected uptime {UPTIME_SECS}, got {}",
+            "expected {target}'s uptime {expected}, got {} (another node's answer)",
             data["uptime"]
         ));
     }
