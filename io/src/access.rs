@@ -308,10 +308,17 @@ impl AccessFiles {
     /// The public keys tickets are verified with, as cached. Verify tickets through
     /// [`AccessFiles::verify_with_reload`], which also sees a rotation younger than the cache.
     pub fn public_keys(&self) -> Result<Rc<PublicKeys>, AuthFailure> {
-        self.keys
-            .borrow_mut()
+        let mut cache = self.keys.borrow_mut();
+        let previous = cache.value.clone();
+        cache
             .get(self.ttl, "no ticket can be verified", || {
-                authkey::load_public_keys(&*self.files, &self.root).map_err(|e| e.to_string())
+                let mut keys = authkey::load_public_keys(&*self.files, &self.root)
+                    .map_err(|e| e.to_string())?;
+                // Read again every TTL: the signatures already verified stay remembered.
+                if let Some(previous) = &previous {
+                    keys.keep_memory_of(previous);
+                }
+                Ok(keys)
             })
             .map_err(AuthFailure::denied)
     }

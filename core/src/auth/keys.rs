@@ -102,6 +102,14 @@ impl VerifyKey {
         verified.insert(digest);
     }
 
+    /// Takes over `previous`'s memory of verified signatures when both are the same key (the
+    /// file was read again but not changed): a re-read does not cost every user an RSA check.
+    pub fn keep_memory_of(&mut self, previous: &VerifyKey) {
+        if self.key.public_eq(&previous.key) {
+            self.verified = Arc::clone(&previous.verified);
+        }
+    }
+
     fn memory(&self) -> std::sync::MutexGuard<'_, BTreeSet<[u8; 32]>> {
         // A panic elsewhere while holding the lock leaves a set that is still valid.
         self.verified.lock().unwrap_or_else(|e| e.into_inner())
@@ -135,6 +143,22 @@ pub struct PublicKeys {
     pub current: VerifyKey,
     /// `/etc/pve/authkey.pub.old`, when present.
     pub old: Option<VerifyKey>,
+}
+
+impl PublicKeys {
+    /// Each key takes over the memory of verified signatures of the same key in `previous`
+    /// (see [`VerifyKey::keep_memory_of`]): after a rotation `current` becomes `old` and keeps
+    /// what it verified.
+    pub fn keep_memory_of(&mut self, previous: &PublicKeys) {
+        let earlier: Vec<&VerifyKey> = std::iter::once(&previous.current)
+            .chain(previous.old.as_ref())
+            .collect();
+        for key in std::iter::once(&mut self.current).chain(self.old.as_mut()) {
+            for before in &earlier {
+                key.keep_memory_of(before);
+            }
+        }
+    }
 }
 
 /// The private key tickets are signed with (`/etc/pve/priv/authkey.key`).
@@ -198,6 +222,40 @@ pub(crate) mod tests {
     pub(crate) const PUB_A: &str = include_str!("testdata/key-a.pub");
     pub(crate) const KEY_B: &str = include_str!("testdata/key-b.pem");
     pub(crate) const PUB_B_PKCS1: &str = include_str!("testdata/key-b-pkcs1.pub");
+
+    #[test]
+    fn a_key_read_again_remembers_what_it_verified_and_another_key_does_not() {
+        let first = VerifyKey::from_pem(PUB_A.as_bytes(), UnixTime(1)).expect("key A");
+        first.remember_verified(b"PVE:alice@pve:6942A0B8", b"signature");
+        let mut again = VerifyKey::from_pem(PUB_A.as_bytes(), UnixTime(1)).expect("key A");
+        assert!(!again.has_verified(b"PVE:alice@pve:6942A0B8", b"signature"));
+        again.keep_memory_of(&first);
+        assert!(again.has_verified(b"PVE:alice@pve:6942A0B8", b"signature"));
+        let mut other = VerifyKey::from_pem(PUB_B_PKCS1.as_bytes(), UnixTime(1)).expect("key B");
+        other.keep_memory_of(&first);
+        assert!(!other.has_verified(b"PVE:alice@pve:6942A0B8", b"signature"));
+    }
+
+    #[test]
+    fn after_a_rotation_the_old_key_keeps_its_memory() {
+        let before = PublicKeys {
+            current: VerifyKey::from_pem(PUB_A.as_bytes(), UnixTime(1)).expect("key A"),
+            old: None,
+        };
+        before.current.remember_verified(b"ticket", b"sig");
+        let mut after = PublicKeys {
+            current: VerifyKey::from_pem(PUB_B_PKCS1.as_bytes(), UnixTime(2)).expect("key B"),
+            old: Some(VerifyKey::from_pem(PUB_A.as_bytes(), UnixTime(1)).expect("key A")),
+        };
+        after.keep_memory_of(&before);
+        assert!(!after.current.has_verified(b"ticket", b"sig"));
+        assert!(
+            after
+                .old
+                .as_ref()
+                .is_some_and(|old| old.has_verified(b"ticket", b"sig"))
+        );
+    }
     /// A P-256 key pair (`openssl ecparam -genkey`): a valid key of the wrong kind.
     const EC_PUBLIC: &str = "-----BEGIN PUBLIC KEY-----
 MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEIvbg//5Jo7nYVidZvSzLCnluBzG7
