@@ -6,6 +6,8 @@
 //! rather than pulled from a date crate: two dates formats are all pveproxy needs.
 
 use std::fmt::Write as _;
+use std::ops::Add;
+use std::time::Duration;
 
 const SECS_PER_DAY: i64 = 86_400;
 /// Days from 0000-03-01 to 1970-01-01 in Hinnant's era arithmetic.
@@ -170,6 +172,36 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let month = (if mp < 10 { mp + 3 } else { mp - 9 }) as u32; // [1, 12]
     let year = yoe + era * 400 + i64::from(month <= 2);
     (year, month, day)
+}
+
+/// A point on a monotonic clock, as the time since an origin its driver chose (the driver's
+/// start): what core's state machines take as `now`. They compare such points and add durations
+/// to them; only the driver reads a clock, and turns its instants into these.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Monotonic(pub Duration);
+
+impl Monotonic {
+    /// The driver's origin.
+    pub const ZERO: Monotonic = Monotonic(Duration::ZERO);
+
+    /// `self + duration`, `None` past the end of time.
+    pub fn checked_add(self, duration: Duration) -> Option<Monotonic> {
+        self.0.checked_add(duration).map(Monotonic)
+    }
+
+    /// How long after `earlier` this is; zero when it is not after it.
+    pub fn saturating_duration_since(self, earlier: Monotonic) -> Duration {
+        self.0.saturating_sub(earlier.0)
+    }
+}
+
+impl Add<Duration> for Monotonic {
+    type Output = Monotonic;
+
+    /// Saturates at the end of time instead of overflowing.
+    fn add(self, duration: Duration) -> Monotonic {
+        Monotonic(self.0.saturating_add(duration))
+    }
 }
 
 #[cfg(test)]

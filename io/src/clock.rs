@@ -8,7 +8,33 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use corral_core::time::UnixTime;
+use corral_core::time::{Monotonic, UnixTime};
+
+/// Turns tokio's instants (virtual under turmoil) into core's [`Monotonic`] points, counted
+/// from when this clock was made: how a driver hands `now` to a core state machine.
+#[derive(Debug, Clone, Copy)]
+pub struct MonotonicClock {
+    origin: tokio::time::Instant,
+}
+
+impl MonotonicClock {
+    /// A clock whose origin is now.
+    pub fn start() -> Self {
+        MonotonicClock {
+            origin: tokio::time::Instant::now(),
+        }
+    }
+
+    /// Now, as a point since the origin.
+    pub fn now(&self) -> Monotonic {
+        Monotonic(tokio::time::Instant::now().saturating_duration_since(self.origin))
+    }
+
+    /// The tokio instant of a point (to sleep until it).
+    pub fn instant(&self, at: Monotonic) -> tokio::time::Instant {
+        self.origin + at.0
+    }
+}
 
 /// Where wall-clock time comes from.
 pub trait WallClock: fmt::Debug + Send + Sync + 'static {

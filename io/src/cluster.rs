@@ -18,8 +18,8 @@ use corral_core::cluster::corosync::{Member, Membership};
 use corral_core::cluster::health::{HealthSettings, NodeState, PeerHealth, ProbeOutcome};
 use corral_core::http::Reply;
 use http::Method;
-use tokio::time::Instant;
 
+use crate::clock::MonotonicClock;
 use crate::files::{Files, Root};
 use crate::forward::{Budget, Forward, NodeClients, SILENCE_MAX};
 use crate::net::Connector;
@@ -41,6 +41,8 @@ pub struct Peers {
     connector: Rc<dyn Connector>,
     clients: NodeClients,
     health: RefCell<PeerHealth>,
+    /// The health machine's time.
+    clock: MonotonicClock,
 }
 
 /// Why a node's address is not known.
@@ -69,6 +71,7 @@ impl Peers {
             clients: NodeClients::new(Rc::clone(&connector), files, root),
             connector,
             health: RefCell::new(PeerHealth::new(local, HealthSettings::default())),
+            clock: MonotonicClock::start(),
         }
     }
 
@@ -86,7 +89,7 @@ impl Peers {
     /// Runs `f` with the health machine, brought up to date with `membership` first.
     pub fn with_health<T>(&self, membership: &Membership, f: impl FnOnce(&PeerHealth) -> T) -> T {
         let mut health = self.health.borrow_mut();
-        health.handle_membership(Instant::now().into_std(), membership);
+        health.handle_membership(self.clock.now(), membership);
         f(&health)
     }
 
@@ -136,17 +139,16 @@ impl Peers {
         self: Rc<Self>,
         membership: impl Fn() -> Result<Rc<Membership>, String> + 'static,
     ) {
-        let membership = Rc::new(membership);
         loop {
-            let now = Instant::now();
+            let now = self.clock.now();
             let current = membership().ok();
             let next = {
                 let mut health = self.health.borrow_mut();
                 if let Some(current) = &current {
-                    health.handle_membership(now.into_std(), current);
+                    health.handle_membership(now, current);
                 }
-                health.handle_timeout(now.into_std());
-                while let Some(probe) = health.poll_probe(now.into_std()) {
+                health.handle_timeout(now);
+                while let Some(probe) = health.poll_probe(now) {
                     if let Some(current) = &current {
                         let peers = Rc::clone(&self);
                         let current = Rc::clone(current);
@@ -158,8 +160,10 @@ impl Peers {
                 health.poll_timeout()
             };
             let recheck = now + MEMBERSHIP_RECHECK;
-            let wake = next.map_or(recheck, |at| Instant::from_std(at).min(recheck));
-            tokio::time::sleep_until(wake.max(now)).await;
+            let wake = self
+                .clock
+                .instant(next.map_or(recheck, |at| at.min(recheck)).max(now));
+            tokio::time::sleep_until(wake).await;
         }
     }
 
@@ -173,7 +177,7 @@ impl Peers {
         };
         let mut health = self.health.borrow_mut();
         let before = health.state(node);
-        health.handle_probe_result(Instant::now().into_std(), node, outcome);
+        health.handle_probe_result(self.clock.now(), node, outcome);
         let after = health.state(node);
         // Only the changes: a node that is down for an hour is one line, not 720.
         if before != after {

@@ -9,9 +9,9 @@ use std::cell::RefCell;
 use std::fmt::Debug;
 use std::io;
 
+use crate::clock::MonotonicClock;
 use corral_core::cluster::procfs::{self, BootMode, CpuUsage, FsUsage, NodeStatusInput};
 use corral_core::cluster::views::NodeStats;
-use tokio::time::Instant;
 
 /// Files Proxmox's status call reads (the `/proc` ones are named by core's parsers).
 use procfs::{CPUINFO, KSM_PAGES_SHARING, LOADAVG, MEMINFO, STAT, UPTIME};
@@ -86,6 +86,8 @@ pub struct StatusError(String);
 pub struct NodeStatusReader {
     host: Box<dyn Host>,
     cpu: RefCell<CpuUsage>,
+    /// The CPU sampler's time.
+    clock: MonotonicClock,
 }
 
 impl NodeStatusReader {
@@ -93,6 +95,7 @@ impl NodeStatusReader {
         NodeStatusReader {
             host,
             cpu: RefCell::new(CpuUsage::new(USER_HZ)),
+            clock: MonotonicClock::start(),
         }
     }
 
@@ -132,7 +135,7 @@ impl NodeStatusReader {
         let times = procfs::parse_cpu_times(&self.read(STAT)?).map_err(bad)?;
         let cpu = {
             let mut usage = self.cpu.borrow_mut();
-            usage.handle_sample(Instant::now().into_std(), times);
+            usage.handle_sample(self.clock.now(), times);
             usage.usage()
         };
         let rootfs = self

@@ -4,13 +4,11 @@
 //! Until corral has a status broadcast, each node probes its peers itself; [`PeerHealth`]
 //! decides when to probe and what the results mean, and the shell does the probing.
 
-// The machine takes `Instant`s from its caller and only compares them and adds durations; it
-// never reads the clock (`Instant::now` stays banned by core/clippy.toml's disallowed-methods).
-#![allow(clippy::disallowed_types)]
-
 use std::collections::BTreeMap;
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::time::Monotonic;
 
 use super::corosync::Membership;
 
@@ -83,16 +81,16 @@ impl Default for HealthSettings {
 /// What is known of one peer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Peer {
-    /// When the next probe is due; `None` = never (the interval overflowed `Instant`).
-    next_probe: Option<Instant>,
+    /// When the next probe is due; `None` = never (the interval overflowed `Monotonic`).
+    next_probe: Option<Monotonic>,
     /// When the probe in flight started.
-    in_flight_since: Option<Instant>,
-    last_answer: Option<Instant>,
+    in_flight_since: Option<Monotonic>,
+    last_answer: Option<Monotonic>,
     consecutive_failures: u32,
 }
 
 impl Peer {
-    fn new(now: Instant) -> Peer {
+    fn new(now: Monotonic) -> Peer {
         Peer {
             next_probe: Some(now),
             in_flight_since: None,
@@ -129,7 +127,7 @@ pub struct PeerHealth {
     settings: HealthSettings,
     peers: BTreeMap<String, Peer>,
     /// The latest `now` seen by any `handle_*`/`poll_*` call.
-    clock: Option<Instant>,
+    clock: Option<Monotonic>,
 }
 
 impl PeerHealth {
@@ -150,7 +148,7 @@ impl PeerHealth {
 
     /// Takes the current membership: adds its new peers (first probe due at once), forgets
     /// those that left, keeps what is known of the others.
-    pub fn handle_membership(&mut self, now: Instant, peers: &Membership) {
+    pub fn handle_membership(&mut self, now: Monotonic, peers: &Membership) {
         self.advance(now);
         let local = self.local.as_str();
         self.peers
@@ -166,7 +164,7 @@ impl PeerHealth {
 
     /// The result of the probe in flight to `node`. Results for nodes that are not peers, or
     /// for a peer with no probe in flight (it timed out already), are ignored.
-    pub fn handle_probe_result(&mut self, now: Instant, node: &str, outcome: ProbeOutcome) {
+    pub fn handle_probe_result(&mut self, now: Monotonic, node: &str, outcome: ProbeOutcome) {
         self.advance(now);
         let Some(peer) = self.peers.get_mut(node) else {
             return;
@@ -187,7 +185,7 @@ impl PeerHealth {
 
     /// The next probe due at `now`, marked in flight. Call until `None`.
     #[must_use]
-    pub fn poll_probe(&mut self, now: Instant) -> Option<ProbeRequest> {
+    pub fn poll_probe(&mut self, now: Monotonic) -> Option<ProbeRequest> {
         self.advance(now);
         let interval = self.settings.interval;
         let (name, peer) = self
@@ -206,7 +204,7 @@ impl PeerHealth {
     /// When to call again: the earliest of a probe falling due, a probe in flight timing out,
     /// and a peer's last answer going stale. `None` when nothing is pending.
     #[must_use]
-    pub fn poll_timeout(&self) -> Option<Instant> {
+    pub fn poll_timeout(&self) -> Option<Monotonic> {
         self.peers
             .values()
             .flat_map(|peer| {
@@ -221,7 +219,7 @@ impl PeerHealth {
     }
 
     /// Counts every probe in flight for longer than `timeout` as failed.
-    pub fn handle_timeout(&mut self, now: Instant) {
+    pub fn handle_timeout(&mut self, now: Monotonic) {
         self.advance(now);
         let timeout = self.settings.timeout;
         for peer in self.peers.values_mut() {
@@ -271,19 +269,19 @@ impl PeerHealth {
         online * 2 > total
     }
 
-    /// When the peer's last answer goes stale; `None` without an answer (or past `Instant`'s
+    /// When the peer's last answer goes stale; `None` without an answer (or past `Monotonic`'s
     /// range: never).
-    fn stale_at(&self, peer: &Peer) -> Option<Instant> {
+    fn stale_at(&self, peer: &Peer) -> Option<Monotonic> {
         peer.last_answer
             .and_then(|at| at.checked_add(self.settings.stale_after))
     }
 
     /// Whether `at` is still ahead of the latest `now` seen.
-    fn is_future(&self, at: Instant) -> bool {
+    fn is_future(&self, at: Monotonic) -> bool {
         self.clock.is_none_or(|clock| at > clock)
     }
 
-    fn advance(&mut self, now: Instant) {
+    fn advance(&mut self, now: Monotonic) {
         self.clock = Some(self.clock.map_or(now, |clock| clock.max(now)));
     }
 }
@@ -293,13 +291,13 @@ mod tests {
     use super::*;
     use crate::cluster::corosync::Member;
 
-    /// A base instant for simulated time; only offsets from it matter.
-    #[allow(clippy::disallowed_methods)]
-    fn t0() -> Instant {
-        Instant::now()
+    /// An hour into the driver's life (not its origin, so adding `Duration::MAX` overflows);
+    /// only offsets from it matter.
+    fn t0() -> Monotonic {
+        Monotonic(Duration::from_secs(3600))
     }
 
-    fn secs(base: Instant, s: f64) -> Instant {
+    fn secs(base: Monotonic, s: f64) -> Monotonic {
         base + Duration::from_secs_f64(s)
     }
 
@@ -320,7 +318,7 @@ mod tests {
         }
     }
 
-    fn drain(health: &mut PeerHealth, now: Instant) -> Vec<String> {
+    fn drain(health: &mut PeerHealth, now: Monotonic) -> Vec<String> {
         std::iter::from_fn(|| health.poll_probe(now))
             .map(|request| request.node)
             .collect()

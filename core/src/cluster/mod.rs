@@ -12,10 +12,8 @@
 //!   [`CpuUsage`] machine, and the reply itself.
 //! - [`views`]: `GET /nodes` and `GET /cluster/status`.
 //!
-//! Time: the machines take `std::time::Instant` values from their caller and only compare them
-//! and add durations to them; core never reads the clock. `core/clippy.toml` bans the type so
-//! that nobody reaches for `Instant::now()`, so [`health`] and [`procfs`] allow the type
-//! (`Instant::now` itself stays banned by `disallowed-methods`).
+//! Time: the machines take [`Monotonic`](crate::time::Monotonic) points (time since their
+//! driver's origin) and only compare them and add durations; core never reads a clock.
 
 pub mod corosync;
 pub mod health;

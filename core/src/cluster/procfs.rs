@@ -13,12 +13,8 @@
 //! (`memory.available`, `memused` = total − available, `current-kernel`, `boot-info`, cpuinfo
 //! `vendor`/`family`).
 
-// `CpuUsage` takes `Instant`s from its caller and only compares them; it never reads the clock
-// (`Instant::now` stays banned by core/clippy.toml's disallowed-methods).
-#![allow(clippy::disallowed_types)]
-
+use crate::time::Monotonic;
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 use serde_json::{Value, json};
 
@@ -315,7 +311,7 @@ pub struct CpuLoad {
 #[derive(Debug, Clone)]
 pub struct CpuUsage {
     user_hz: u32,
-    last: Option<(Instant, CpuTimes)>,
+    last: Option<(Monotonic, CpuTimes)>,
     load: CpuLoad,
 }
 
@@ -337,7 +333,7 @@ impl CpuUsage {
     }
 
     /// Takes a `/proc/stat` sample read at `now`.
-    pub fn handle_sample(&mut self, now: Instant, times: CpuTimes) {
+    pub fn handle_sample(&mut self, now: Monotonic, times: CpuTimes) {
         let Some((then, before)) = self.last else {
             self.last = Some((now, times));
             return;

@@ -158,13 +158,10 @@ fn object(value: Value) -> Map<String, Value> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // a base Instant for tests
-
-    use std::time::Instant;
-
     use super::*;
     use crate::cluster::corosync::parse;
     use crate::cluster::health::{HealthSettings, ProbeOutcome};
+    use crate::time::Monotonic;
 
     const CONF: &str = "\
 nodelist {
@@ -196,7 +193,7 @@ totem {
 
     /// pve1's view: pve2 answered, pve3 failed twice.
     fn health(membership: &Membership) -> PeerHealth {
-        let t = Instant::now();
+        let t = Monotonic::ZERO;
         let mut health = PeerHealth::new("pve1", HealthSettings::default());
         health.handle_membership(t, membership);
         while health.poll_probe(t).is_some() {}
