@@ -26,7 +26,7 @@ use corral_core::http::api::{
 };
 use corral_core::http::compress::{Encoding, accepted_encoding};
 use corral_core::http::{ApiError, Reply};
-use corral_core::time::{Monotonic, UnixTime};
+use corral_core::time::UnixTime;
 use http::header::{self, HeaderName, HeaderValue};
 use http::request::Parts;
 use http::{Method, StatusCode};
@@ -105,9 +105,6 @@ pub struct ApiService {
     status: NodeStatusReader,
     /// Where hashing, signing and key generation run.
     offload: Offload,
-    /// Whom the views call online without [`Peers`] (pvedaemon, which never probes): this
-    /// node only.
-    no_probes: RefCell<PeerHealth>,
     tokens: RefCell<TokenCache>,
 }
 
@@ -129,7 +126,6 @@ impl ApiService {
         clock: Arc<dyn WallClock>,
         daemon: Option<DaemonClient>,
     ) -> Self {
-        let no_probes = PeerHealth::new(&settings.node, HealthSettings::default());
         ApiService {
             settings,
             access,
@@ -138,7 +134,6 @@ impl ApiService {
             peers: None,
             status: NodeStatusReader::new(Box::new(RealHost)),
             offload: Offload::default(),
-            no_probes: RefCell::new(no_probes),
             tokens: RefCell::default(),
         }
     }
@@ -442,16 +437,9 @@ impl ApiService {
         let Some(daemon) = &self.daemon else {
             return generic_error(StatusCode::INTERNAL_SERVER_ERROR, "proxy not allowed");
         };
-        let parts = request.parts;
-        let forward = forward_request(
-            parts,
-            request.peer.ip(),
-            credentials,
-            params,
-            request.compression,
-            budget,
-        );
-        daemon.send(forward).await
+        daemon
+            .send(forward_request(request, credentials, params, budget))
+            .await
     }
 
     /// A `proxyto` call for another node, sent to that node's pveproxy as Proxmox sends it
@@ -479,15 +467,7 @@ impl ApiService {
             .address(&membership, node)
             .await
             .map_err(|e| no_address(e.to_string()))?;
-        let parts = request.parts;
-        let forward = forward_request(
-            parts,
-            request.peer.ip(),
-            credentials,
-            params,
-            request.compression,
-            Budget::Authenticated,
-        );
+        let forward = forward_request(request, credentials, params, Budget::Authenticated);
         Ok(peers.forward(node, addr, forward).await)
     }
 
@@ -563,15 +543,14 @@ const LOCALTIME: &str = "/etc/localtime";
 /// The request as Proxmox forwards it: only these headers, the body re-encoded from the
 /// parameters in the encoding the client used.
 fn forward_request(
-    parts: &Parts,
-    client_ip: IpAddr,
+    request: &ApiRequest<'_>,
     credentials: &Credentials,
     params: &Params,
-    compression: bool,
     budget: Budget,
 ) -> Forward {
+    let parts = request.parts;
     let mut headers = vec![(PVE_DISABLE_PROXY, HeaderValue::from_static("true"))];
-    if let Ok(ip) = HeaderValue::from_str(&client_ip.to_string()) {
+    if let Ok(ip) = HeaderValue::from_str(&request.peer.ip().to_string()) {
         headers.push((PVE_CLIENT_IP, ip));
     }
     headers.extend(credentials.forward_header());
@@ -581,7 +560,7 @@ fn forward_request(
     if let Some(host) = parts.headers.get(header::HOST) {
         headers.push((header::HOST, host.clone()));
     }
-    if let Some(encoding) = normalised_accept_encoding(parts, compression) {
+    if let Some(encoding) = normalised_accept_encoding(parts, request.compression) {
         headers.push((header::ACCEPT_ENCODING, HeaderValue::from_static(encoding)));
     }
     let body = if parts.method == Method::POST || parts.method == Method::PUT {
@@ -831,12 +810,8 @@ impl ApiService {
         };
         Ok(match &self.peers {
             Some(peers) => peers.with_health(&membership, view),
-            None => {
-                let mut health = self.no_probes.borrow_mut();
-                // Only this node is ever online here: the time is never compared.
-                health.handle_membership(Monotonic::ZERO, &membership);
-                view(&health)
-            }
+            // Without probes (pvedaemon) nothing is known of the other nodes.
+            None => view(&PeerHealth::new(local, HealthSettings::default())),
         })
     }
 
