@@ -27,6 +27,7 @@
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use crate::authkey::{PRIVATE_DIR, PRIVATE_DIR_MODE};
@@ -102,19 +103,8 @@ pub fn with_lock_blocking<T>(
     f: impl FnOnce() -> T,
 ) -> Result<T, LockError> {
     let path = prepare(files, root, name)?;
-    let start = std::time::Instant::now();
-    let mut waiting = false;
-    let _guard = loop {
-        if let Some(guard) = try_take(files, name, &path)? {
-            break guard;
-        }
-        let waited = start.elapsed();
-        if waited >= timeout {
-            return Err(timed_out(name, path, timeout));
-        }
-        log_waiting(name, &mut waiting);
-        std::thread::sleep(RETRY_INTERVAL.min(timeout - waited));
-    };
+    let wait = ThreadWait(std::time::Instant::now());
+    let _guard = run_ready(take(files, name, path, timeout, wait))?;
     Ok(f())
 }
 
@@ -133,20 +123,80 @@ where
     Fut: Future<Output = T>,
 {
     let path = prepare(files, root, name)?;
-    let start = tokio::time::Instant::now();
+    let wait = TokioWait(tokio::time::Instant::now());
+    let _guard = take(files, name, path, timeout, wait).await?;
+    Ok(f().await)
+}
+
+/// How a writer waits for a lock: the clock the wait is measured by, and how it pauses.
+trait Wait {
+    /// Time since the wait began.
+    fn elapsed(&self) -> Duration;
+    /// Pauses for `pause`.
+    fn sleep(&self, pause: Duration) -> impl Future<Output = ()>;
+}
+
+/// [`with_lock_blocking`]'s: the thread sleeps (before the future is made, which is then
+/// ready at once).
+struct ThreadWait(std::time::Instant);
+
+impl Wait for ThreadWait {
+    fn elapsed(&self) -> Duration {
+        self.0.elapsed()
+    }
+
+    fn sleep(&self, pause: Duration) -> impl Future<Output = ()> {
+        std::thread::sleep(pause);
+        std::future::ready(())
+    }
+}
+
+/// [`with_lock`]'s: tokio's clock and timer.
+struct TokioWait(tokio::time::Instant);
+
+impl Wait for TokioWait {
+    fn elapsed(&self) -> Duration {
+        self.0.elapsed()
+    }
+
+    fn sleep(&self, pause: Duration) -> impl Future<Output = ()> {
+        tokio::time::sleep(pause)
+    }
+}
+
+/// Takes the lock at `path`, trying again every [`RETRY_INTERVAL`] (as `wait` pauses) for at
+/// most `timeout`.
+async fn take(
+    files: &dyn Files,
+    name: &str,
+    path: PathBuf,
+    timeout: Duration,
+    wait: impl Wait,
+) -> Result<LockGuard, LockError> {
     let mut waiting = false;
-    let _guard = loop {
+    loop {
         if let Some(guard) = try_take(files, name, &path)? {
-            break guard;
+            return Ok(guard);
         }
-        let waited = start.elapsed();
+        let waited = wait.elapsed();
         if waited >= timeout {
             return Err(timed_out(name, path, timeout));
         }
         log_waiting(name, &mut waiting);
-        tokio::time::sleep(RETRY_INTERVAL.min(timeout - waited)).await;
-    };
-    Ok(f().await)
+        wait.sleep(RETRY_INTERVAL.min(timeout - waited)).await;
+    }
+}
+
+/// The output of a future that never waits on anything (as [`take`] with [`ThreadWait`]): it
+/// is ready at its first poll, so no runtime is needed.
+fn run_ready<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut context = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+    }
 }
 
 /// Checks the name and makes the lock directory; the lock file's path.
