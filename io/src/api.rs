@@ -452,10 +452,9 @@ impl ApiService {
         node: &str,
     ) -> Result<Reply, ApiError> {
         let no_address = |why: String| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("unable to get remote IP address for node '{node}': {why}\n"),
-            )
+            server_error(format!(
+                "unable to get remote IP address for node '{node}': {why}"
+            ))
         };
         let Some(peers) = &self.peers else {
             return Err(no_address(

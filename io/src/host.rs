@@ -116,40 +116,30 @@ impl NodeStatusReader {
         Ok(procfs::node_status(&input))
     }
 
-    /// The figures `GET /nodes` shows for this node.
+    /// The figures `GET /nodes` shows for this node: only the files they come from are read.
     pub fn stats(&self) -> Result<NodeStats, StatusError> {
-        let input = self.input("")?;
+        let meminfo = self.meminfo()?;
+        let rootfs = self.rootfs()?;
         Ok(NodeStats {
-            uptime: input.uptime,
-            cpu: input.cpu.cpu,
-            maxcpu: input.cpuinfo.cpus,
-            mem: input.meminfo.mem_used(),
-            maxmem: input.meminfo.mem_total,
-            disk: input.rootfs.used,
-            maxdisk: input.rootfs.total,
+            uptime: self.uptime()?,
+            cpu: self.cpu_load()?.cpu,
+            maxcpu: self.cpuinfo()?.cpus,
+            mem: meminfo.mem_used(),
+            maxmem: meminfo.mem_total,
+            disk: rootfs.used,
+            maxdisk: rootfs.total,
         })
     }
 
     fn input(&self, pveversion: &str) -> Result<NodeStatusInput, StatusError> {
-        let bad = |e: procfs::ProcError| StatusError(e.to_string());
-        let times = procfs::parse_cpu_times(&self.read(STAT)?).map_err(bad)?;
-        let cpu = {
-            let mut usage = self.cpu.borrow_mut();
-            usage.handle_sample(self.clock.now(), times);
-            usage.usage()
-        };
-        let rootfs = self
-            .host
-            .rootfs()
-            .map_err(|e| StatusError(format!("cannot stat the root file system: {e}")))?;
         Ok(NodeStatusInput {
-            uptime: procfs::parse_uptime(&self.read(UPTIME)?).map_err(bad)?,
-            loadavg: procfs::parse_loadavg(&self.read(LOADAVG)?).map_err(bad)?,
-            cpu,
-            meminfo: procfs::parse_meminfo(&self.read(MEMINFO)?).map_err(bad)?,
+            uptime: self.uptime()?,
+            loadavg: procfs::parse_loadavg(&self.read(LOADAVG)?).map_err(proc_error)?,
+            cpu: self.cpu_load()?,
+            meminfo: self.meminfo()?,
             ksm_shared: self.ksm_shared()?,
-            cpuinfo: procfs::parse_cpuinfo(&self.read(CPUINFO)?, USER_HZ).map_err(bad)?,
-            rootfs,
+            cpuinfo: self.cpuinfo()?,
+            rootfs: self.rootfs()?,
             kernel: procfs::Kernel {
                 sysname: self.read(OSTYPE)?.trim().to_owned(),
                 release: self.read(OSRELEASE)?.trim().to_owned(),
@@ -166,13 +156,41 @@ impl NodeStatusReader {
         })
     }
 
+    fn uptime(&self) -> Result<u64, StatusError> {
+        procfs::parse_uptime(&self.read(UPTIME)?).map_err(proc_error)
+    }
+
+    fn meminfo(&self) -> Result<procfs::Meminfo, StatusError> {
+        procfs::parse_meminfo(&self.read(MEMINFO)?).map_err(proc_error)
+    }
+
+    fn cpuinfo(&self) -> Result<procfs::CpuInfo, StatusError> {
+        procfs::parse_cpuinfo(&self.read(CPUINFO)?, USER_HZ).map_err(proc_error)
+    }
+
+    /// The CPU's use since the last sample (this one is remembered for the next).
+    fn cpu_load(&self) -> Result<procfs::CpuLoad, StatusError> {
+        let times = procfs::parse_cpu_times(&self.read(STAT)?).map_err(proc_error)?;
+        let mut usage = self.cpu.borrow_mut();
+        usage.handle_sample(self.clock.now(), times);
+        Ok(usage.usage())
+    }
+
+    fn rootfs(&self) -> Result<FsUsage, StatusError> {
+        self.host
+            .rootfs()
+            .map_err(|e| StatusError(format!("cannot stat the root file system: {e}")))
+    }
+
     /// Bytes merged by KSM; 0 when the kernel has no KSM (as Proxmox).
     fn ksm_shared(&self) -> Result<u64, StatusError> {
         match self.host.read(KSM_PAGES_SHARING) {
-            Ok(text) => {
-                procfs::parse_ksm_pages_sharing(&text).map_err(|e| StatusError(e.to_string()))
-            }
+            Ok(text) => procfs::parse_ksm_pages_sharing(&text).map_err(proc_error),
             Err(_) => Ok(0),
         }
     }
+}
+
+fn proc_error(error: procfs::ProcError) -> StatusError {
+    StatusError(error.to_string())
 }
