@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use corral_core::cluster::corosync::{Member, Membership};
-use corral_core::cluster::health::{HealthSettings, NodeState, PeerHealth, ProbeOutcome};
+use corral_core::cluster::health::{HealthSettings, PeerHealth, ProbeOutcome};
 use corral_core::http::Reply;
 use http::Method;
 
@@ -35,7 +35,6 @@ const MEMBERSHIP_RECHECK: Duration = Duration::from_secs(1);
 /// The other nodes, as one pveproxy reaches them.
 #[derive(Debug)]
 pub struct Peers {
-    local: String,
     /// Every node's pveproxy listens on the same port (Proxmox: 8006).
     port: u16,
     connector: Rc<dyn Connector>,
@@ -66,7 +65,6 @@ impl Peers {
         root: Root,
     ) -> Self {
         Peers {
-            local: local.to_owned(),
             port,
             clients: NodeClients::new(Rc::clone(&connector), files, root),
             connector,
@@ -79,11 +77,6 @@ impl Peers {
     pub fn with_clock(mut self, clock: std::sync::Arc<dyn crate::clock::WallClock>) -> Self {
         self.clients = self.clients.with_clock(clock);
         self
-    }
-
-    /// Whether `node` answered its probes lately (the local node always has).
-    pub fn state(&self, node: &str) -> NodeState {
-        self.health.borrow().state(node)
     }
 
     /// Runs `f` with the health machine, brought up to date with `membership` first.
@@ -203,10 +196,5 @@ impl Peers {
         } else {
             ProbeOutcome::Answered
         }
-    }
-
-    /// This node's name.
-    pub fn local(&self) -> &str {
-        &self.local
     }
 }
