@@ -55,14 +55,14 @@ impl NodeEnv {
     }
 
     /// pvedaemon's API: runs every call itself, forwards nothing.
-    pub fn pvedaemon_api(&self, settings: ApiSettings) -> ApiService {
+    fn pvedaemon_api(&self, settings: ApiSettings) -> ApiService {
         self.api(settings, None)
     }
 
     /// pveproxy's API: runs the unprotected calls, forwards the protected ones to the
     /// pvedaemon at `daemon` and the calls for other nodes to them, on `port` (this node's
     /// own: a cluster's nodes share it).
-    pub fn pveproxy_api(&self, settings: ApiSettings, daemon: SocketAddr, port: u16) -> ApiService {
+    fn pveproxy_api(&self, settings: ApiSettings, daemon: SocketAddr, port: u16) -> ApiService {
         let client = DaemonClient::new(daemon, Rc::clone(&self.net));
         let peers = Peers::new(
             &settings.node,
@@ -74,9 +74,7 @@ impl NodeEnv {
         .with_clock(Arc::clone(&self.clock));
         self.api(settings, Some(client)).with_peers(Rc::new(peers))
     }
-}
 
-impl NodeEnv {
     /// pvedaemon's server on `listener`: Proxmox's `trusted_env` (no host ACL, no TLS, the
     /// client address from pveproxy) and no access log.
     pub fn pvedaemon_server<L>(&self, listener: L, settings: ApiSettings) -> ProxyServer<L>
@@ -133,7 +131,7 @@ pub fn api_settings(role: Role, node: &str, version: VersionInfo) -> ApiSettings
 
 /// Probes the other nodes for as long as pveproxy serves (spawn it next to the server and
 /// abort it with it); returns at once for an API without peers.
-pub async fn probe_peers(api: Rc<ApiService>) {
+async fn probe_peers(api: Rc<ApiService>) {
     let Some(peers) = api.peers().cloned() else {
         return;
     };
