@@ -43,19 +43,13 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
+mod common;
+use common::{header, run, status};
+
 const NODE: &str = "pve2";
 const PVE_SSL: &str = "/etc/pve/nodes/pve2/pve-ssl.pem";
 const PVEPROXY_SSL: &str = "/etc/pve/nodes/pve2/pveproxy-ssl.pem";
 const TIME: &str = "/api2/json/nodes/pve2/time";
-
-/// Runs `test` on a single-threaded runtime with a local task set, as the daemons run.
-fn run<F: Future>(test: F) -> F::Output {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    tokio::task::LocalSet::new().block_on(&runtime, test)
-}
 
 // ---------------------------------------------------------------------------------------------
 // Certificates and the node's files
@@ -289,18 +283,6 @@ fn get() -> Forward {
 
 fn post() -> Forward {
     forward(Method::POST, "timezone=Europe%2FVienna")
-}
-
-fn status(reply: &Reply) -> (u16, &str) {
-    (reply.status.as_u16(), reply.reason.as_str())
-}
-
-fn header<'a>(reply: &'a Reply, name: &str) -> Option<&'a str> {
-    reply
-        .headers
-        .iter()
-        .find(|(n, _)| n.as_str() == name)
-        .and_then(|(_, v)| v.to_str().ok())
 }
 
 fn assert_answered(reply: &Reply) {

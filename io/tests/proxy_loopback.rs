@@ -14,7 +14,6 @@
 //! real multi-second waits are the 5 s idle tests and the 3 s delay of a 401, which run side by
 //! side.
 
-use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -47,6 +46,9 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
+mod common;
+use common::run;
+
 const NODE: &str = "pve1";
 
 /// Tue, 24 Nov 2026 21:30:00 GMT; the log shows it at +0100.
@@ -71,15 +73,6 @@ const READ_TIMEOUT: Duration = Duration::from_secs(3);
 
 // ---------------------------------------------------------------------------------------------
 // Runtime, clock, server
-
-/// Runs a test on a current-thread runtime inside a `LocalSet` (the server `spawn_local`s).
-fn run<F: Future>(test: F) -> F::Output {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    tokio::task::LocalSet::new().block_on(&runtime, test)
-}
 
 /// Always [`NOW`], one hour east of UTC.
 fn clock() -> Arc<dyn WallClock> {

@@ -40,6 +40,9 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+mod common;
+use common::{header, run, status};
+
 const NODE: &str = "pve1";
 /// 2026-11-24 21:30:00 UTC.
 const NOW: UnixTime = UnixTime(1_795_555_800);
@@ -143,15 +146,6 @@ fn cookie_header(userid: &str) -> (&'static str, String) {
 // ---------------------------------------------------------------------------------------------
 // Requests, replies and the log
 
-/// Runs `test` on a single-threaded runtime with a local task set, as the daemons run.
-fn run<F: std::future::Future>(test: F) -> F::Output {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    tokio::task::LocalSet::new().block_on(&runtime, test)
-}
-
 fn parts(method: &str, target: &str, headers: &[(&str, String)]) -> Parts {
     let mut builder = Request::builder().method(method).uri(target);
     for (name, value) in headers {
@@ -201,22 +195,10 @@ fn remote_peer() -> SocketAddr {
     SocketAddr::from(([198, 51, 100, 7], 41_000))
 }
 
-fn status(reply: &Reply) -> (u16, &str) {
-    (reply.status.as_u16(), reply.reason.as_str())
-}
-
 fn data(reply: &Reply) -> Value {
     assert_eq!(reply.status.as_u16(), 200, "{reply:?}");
     let body: Value = serde_json::from_slice(&reply.body).expect("a JSON body");
     body["data"].clone()
-}
-
-fn header<'a>(reply: &'a Reply, name: &str) -> Option<&'a str> {
-    reply
-        .headers
-        .iter()
-        .find(|(n, _)| n.as_str() == name)
-        .and_then(|(_, v)| v.to_str().ok())
 }
 
 const LOGIN: &str = "/api2/json/access/ticket";
