@@ -9,6 +9,12 @@
 /// A fresh token secret: a random (version 4, RFC 9562 variant) UUID as lowercase text, e.g.
 /// `4e3c6a0e-7b1d-4c1e-9a8f-0f2b3c4d5e6f`. Fails only when OpenSSL's generator does.
 pub fn new_token_secret() -> Result<String, openssl::error::ErrorStack> {
+    random_uuid()
+}
+
+/// A random (version 4) UUID as lowercase text, as libuuid's `uuid_generate` makes them (also
+/// the unique part of a cluster CA's name). Fails only when OpenSSL's generator does.
+pub fn random_uuid() -> Result<String, openssl::error::ErrorStack> {
     let mut bytes = [0u8; 16];
     openssl::rand::rand_bytes(&mut bytes)?;
     Ok(format_uuid_v4(bytes))

@@ -24,6 +24,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 use corral_io::files::{Access, write_as};
+use corral_io::token_secret::random_uuid;
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose, PKCS_RSA_SHA256, RsaKeySize, SanType,
@@ -62,7 +63,7 @@ fn ensure_ca(pve: &Path) -> Result<(Issuer<'static, KeyPair>, bool)> {
     // A CA certificate made for another key would sign nothing pveproxy could use.
     let created = key_created || !cert_path.is_file();
     if created {
-        let cert = ca_params(&random_uuid()?)
+        let cert = ca_params(&random_uuid().context("cannot draw random bytes")?)
             .self_signed(&key)
             .context("cannot make the cluster CA certificate")?;
         write_as(&cert_path, cert.pem().as_bytes(), Access::Shared)?;
@@ -193,23 +194,6 @@ fn next_serial(pve: &Path) -> Result<u64> {
 
 fn read_text(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
-}
-
-/// A random (version 4) UUID, as Proxmox's `UUID::generate`, to make the CA's name unique.
-fn random_uuid() -> Result<String> {
-    let mut bytes = [0u8; 16];
-    openssl::rand::rand_bytes(&mut bytes).context("cannot draw random bytes")?;
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    ))
 }
 
 #[cfg(test)]
