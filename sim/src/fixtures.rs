@@ -6,6 +6,8 @@
 //! `cargo test -p corral-sim --test fixtures -- --ignored` makes them anew (then commit them);
 //! `sim/tests/fixtures.rs` checks on every run that they fit together.
 
+use corral_core::cluster::corosync::{self, Member, Membership};
+
 /// The most nodes a simulated cluster has (one certificate each).
 pub const NODES_MAX: usize = 5;
 
@@ -64,18 +66,16 @@ pub fn node_name(index: usize) -> String {
 /// `corosync.conf` for `nodes` nodes, as `pvecm` writes it: `pveN` with nodeid N at
 /// `10.0.0.N`.
 pub fn corosync_conf(nodes: usize) -> String {
-    let mut text = String::from("logging {\n  debug: off\n  to_syslog: yes\n}\n\nnodelist {\n");
-    for index in 0..nodes {
-        let n = index + 1;
-        text.push_str(&format!(
-            "  node {{\n    name: pve{n}\n    nodeid: {n}\n    quorum_votes: 1\n    \
-             ring0_addr: 10.0.0.{n}\n  }}\n"
-        ));
-    }
-    text.push_str(
-        "}\n\nquorum {\n  provider: corosync_votequorum\n}\n\ntotem {\n  cluster_name: sim\n  \
-         config_version: 1\n  interface {\n    linknumber: 0\n  }\n  ip_version: ipv4-6\n  \
-         link_mode: passive\n  secauth: on\n  version: 2\n}\n",
-    );
-    text
+    corosync::render(&Membership {
+        cluster_name: "sim".to_owned(),
+        config_version: 1,
+        nodes: (1..=nodes)
+            .map(|n| Member {
+                name: format!("pve{n}"),
+                nodeid: u32::try_from(n).unwrap_or(u32::MAX),
+                votes: 1,
+                ring0_addr: format!("10.0.0.{n}"),
+            })
+            .collect(),
+    })
 }

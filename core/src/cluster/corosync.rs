@@ -242,6 +242,32 @@ pub fn parse(text: &str) -> Result<Membership, CorosyncError> {
     })
 }
 
+/// `corosync.conf` for `membership`, as `pvecm create` and `pvecm add` leave it: the format
+/// of this module's example with sections sorted and Proxmox's `logging`, `quorum` and
+/// `totem` settings; the nodes in the order given, each with its `quorum_votes` and, when it
+/// has one, its `ring0_addr`. [`parse`] reads it back (to the nodes sorted by name) for any
+/// membership it could have read.
+pub fn render(membership: &Membership) -> String {
+    let mut text = String::from("logging {\n  debug: off\n  to_syslog: yes\n}\n\nnodelist {\n");
+    for member in &membership.nodes {
+        text.push_str(&format!(
+            "  node {{\n    name: {}\n    nodeid: {}\n    quorum_votes: {}\n",
+            member.name, member.nodeid, member.votes
+        ));
+        if !member.ring0_addr.is_empty() {
+            text.push_str(&format!("    ring0_addr: {}\n", member.ring0_addr));
+        }
+        text.push_str("  }\n");
+    }
+    text.push_str(&format!(
+        "}}\n\nquorum {{\n  provider: corosync_votequorum\n}}\n\ntotem {{\n  cluster_name: \
+         {}\n  config_version: {}\n  interface {{\n    linknumber: 0\n  }}\n  \
+         ip_version: ipv4-6\n  link_mode: passive\n  secauth: on\n  version: 2\n}}\n",
+        membership.cluster_name, membership.config_version
+    ));
+    text
+}
+
 /// One `name { … }` section; the root is the nameless section holding the whole file.
 #[derive(Debug, Default)]
 struct Section {
@@ -627,6 +653,41 @@ totem {
         assert!(membership.is_cluster());
         assert_eq!(membership.total_votes(), 3);
         assert_eq!(membership.member("pve4"), None);
+    }
+
+    #[test]
+    fn render_writes_proxmox_s_format_and_parse_reads_it_back() {
+        let membership = parse(THREE_NODES).expect("reads");
+        let mut lines: Vec<&str> = THREE_NODES.lines().collect();
+        // Lines 13 to 24 are pve3's and pve2's node sections: pve2's first.
+        lines[12..24].rotate_left(6);
+        let sorted = lines.join("\n") + "\n";
+        assert_eq!(
+            render(&membership),
+            sorted,
+            "the file with its nodes sorted"
+        );
+        let odd = Membership {
+            cluster_name: "lab".into(),
+            config_version: u64::MAX,
+            nodes: vec![
+                Member {
+                    name: "n2".into(),
+                    nodeid: u32::MAX,
+                    votes: 0,
+                    ring0_addr: String::new(),
+                },
+                Member {
+                    name: "n1".into(),
+                    nodeid: 7,
+                    votes: 3,
+                    ring0_addr: "fe80::1".into(),
+                },
+            ],
+        };
+        let mut read = parse(&render(&odd)).expect("reads");
+        read.nodes.reverse();
+        assert_eq!(read, odd);
     }
 
     #[test]

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use corral_core::access::{UserConfig, Userid};
+use corral_core::cluster::corosync::{self, Member, Membership};
 use corral_io::access::USER_CFG;
 use corral_io::authkey;
 use corral_io::files::{
@@ -208,21 +209,22 @@ fn corosync_node_count(text: &str) -> Option<u8> {
     u8::try_from(count).ok().filter(|&n| n > 0)
 }
 
-/// Proxmox's `corosync.conf`, as `pvecm create` and `pvecm add` leave it (sections sorted).
+/// Proxmox's `corosync.conf`, as `pvecm create` and `pvecm add` leave it (sections sorted):
+/// cluster [`CLUSTER_NAME`], config version 1, one vote per node.
 pub fn corosync_conf(nodes: &[Node]) -> String {
-    let mut text = String::from("logging {\n  debug: off\n  to_syslog: yes\n}\n\nnodelist {\n");
-    for node in nodes {
-        text.push_str(&format!(
-            "  node {{\n    name: {}\n    nodeid: {}\n    quorum_votes: 1\n    ring0_addr: {}\n  }}\n",
-            node.name, node.nodeid, node.address
-        ));
-    }
-    text.push_str(&format!(
-        "}}\n\nquorum {{\n  provider: corosync_votequorum\n}}\n\ntotem {{\n  cluster_name: \
-         {CLUSTER_NAME}\n  config_version: 1\n  interface {{\n    linknumber: 0\n  }}\n  \
-         ip_version: ipv4-6\n  link_mode: passive\n  secauth: on\n  version: 2\n}}\n"
-    ));
-    text
+    corosync::render(&Membership {
+        cluster_name: CLUSTER_NAME.to_owned(),
+        config_version: 1,
+        nodes: nodes
+            .iter()
+            .map(|node| Member {
+                name: node.name.clone(),
+                nodeid: node.nodeid.into(),
+                votes: 1,
+                ring0_addr: node.address.to_string(),
+            })
+            .collect(),
+    })
 }
 
 /// Holds the directory's lock while alive: one `corral up` per cluster.
