@@ -85,6 +85,22 @@ fn clients(files: &MemFs) -> NodeClients {
     NodeClients::new(Rc::new(TokioNet), Rc::new(files.clone()), Root::default())
 }
 
+/// A certificate, and `/etc/pve` pinning it as the node's `pve-ssl.pem`.
+fn pinned() -> (Cert, MemFs) {
+    let cert = cert();
+    let files = pve_files(&[(PVE_SSL, &cert)]);
+    (cert, files)
+}
+
+/// A node answering with the certificate its `pve-ssl.pem` pins, and clients to reach it.
+/// Call inside [`run`].
+async fn pinned_node() -> (Cert, NodeClients, NodeServer) {
+    let (cert, files) = pinned();
+    let clients = clients(&files);
+    let node = NodeServer::start(&cert, 0, Behaviour::Answer).await;
+    (cert, clients, node)
+}
+
 // ---------------------------------------------------------------------------------------------
 // The other node: an HTTPS server on loopback
 
@@ -162,6 +178,12 @@ impl NodeServer {
             received,
             accepting,
         }
+    }
+
+    /// Stops and starts again on the same port, serving `cert` as `behaviour` says.
+    async fn restart(self, cert: &Cert, behaviour: Behaviour) -> NodeServer {
+        let port = self.stop().await;
+        NodeServer::start(cert, port, behaviour).await
     }
 
     /// Stops listening and drops every connection, as a restarted pveproxy does.
@@ -300,10 +322,7 @@ fn connections(received: &[Received]) -> BTreeSet<usize> {
 #[test]
 fn the_request_reaches_the_node_and_its_reply_is_relayed_as_is() {
     run(async {
-        let cert = cert();
-        let files = pve_files(&[(PVE_SSL, &cert)]);
-        let node = NodeServer::start(&cert, 0, Behaviour::Answer).await;
-        let clients = clients(&files);
+        let (_, clients, node) = pinned_node().await;
 
         let reply = clients.send(NODE, node.addr, post()).await;
         assert_answered(&reply);
@@ -335,8 +354,7 @@ fn the_request_reaches_the_node_and_its_reply_is_relayed_as_is() {
 #[test]
 fn a_node_that_moved_is_reached_at_its_new_address() {
     run(async {
-        let cert = cert();
-        let files = pve_files(&[(PVE_SSL, &cert)]);
+        let (cert, files) = pinned();
         let old = NodeServer::start(&cert, 0, Behaviour::Answer).await;
         let new = NodeServer::start(&cert, 0, Behaviour::Answer).await;
         let clients = clients(&files);
@@ -385,10 +403,9 @@ fn a_renewed_certificate_is_picked_up_at_its_first_mismatch() {
         let clients = clients(&files);
         let node = NodeServer::start(&old, 0, Behaviour::Answer).await;
         assert_answered(&clients.send(NODE, node.addr, get()).await);
-        let port = node.stop().await;
 
         files.insert(PVE_SSL, new.pem.as_str(), 0o640);
-        let node = NodeServer::start(&new, port, Behaviour::Answer).await;
+        let node = node.restart(&new, Behaviour::Answer).await;
         assert_answered(&clients.send(NODE, node.addr, get()).await);
         assert_eq!(node.received().len(), 1);
     });
@@ -505,10 +522,7 @@ fn fingerprints_read_as_openssl_and_proxmox_print_them() {
 #[test]
 fn a_node_that_is_not_listening_is_595() {
     run(async {
-        let cert = cert();
-        let files = pve_files(&[(PVE_SSL, &cert)]);
-        let clients = clients(&files);
-        let node = NodeServer::start(&cert, 0, Behaviour::Answer).await;
+        let (_, clients, node) = pinned_node().await;
         assert_answered(&clients.send(NODE, node.addr, get()).await);
         let port = node.stop().await;
         // The pooled connection is dead; a fresh one is refused.
@@ -524,16 +538,12 @@ fn a_node_that_is_not_listening_is_595() {
 #[test]
 fn a_restarted_node_is_reached_again_without_an_error() {
     run(async {
-        let cert = cert();
-        let files = pve_files(&[(PVE_SSL, &cert)]);
-        let clients = clients(&files);
-        let node = NodeServer::start(&cert, 0, Behaviour::Answer).await;
+        let (cert, clients, node) = pinned_node().await;
         assert_answered(&clients.send(NODE, node.addr, get()).await);
         assert_answered(&clients.send(NODE, node.addr, get()).await);
         assert_eq!(connections(&node.received()).len(), 1, "the GETs share one");
-        let port = node.stop().await;
 
-        let node = NodeServer::start(&cert, port, Behaviour::Answer).await;
+        let node = node.restart(&cert, Behaviour::Answer).await;
         assert_answered(&clients.send(NODE, node.addr, get()).await);
         assert_eq!(node.received().len(), 1);
     });
@@ -544,10 +554,7 @@ fn a_restarted_node_is_reached_again_without_an_error() {
 #[test]
 fn a_post_is_never_sent_twice() {
     run(async {
-        let cert = cert();
-        let files = pve_files(&[(PVE_SSL, &cert)]);
-        let clients = clients(&files);
-        let node = NodeServer::start(&cert, 0, Behaviour::Answer).await;
+        let (cert, clients, node) = pinned_node().await;
         assert_answered(&clients.send(NODE, node.addr, get()).await);
         assert_answered(&clients.send(NODE, node.addr, post()).await);
         assert_answered(&clients.send(NODE, node.addr, post()).await);
@@ -556,9 +563,8 @@ fn a_post_is_never_sent_twice() {
         let of = |i: usize| received[i].connection;
         assert_eq!((of(0), of(3)), (0, 0), "GETs share the pooled connection");
         assert_eq!((of(1), of(2)), (1, 2), "each POST has a fresh one");
-        let port = node.stop().await;
 
-        let node = NodeServer::start(&cert, port, Behaviour::HangUp).await;
+        let node = node.restart(&cert, Behaviour::HangUp).await;
         let reply = clients.send(NODE, node.addr, post()).await;
         assert_eq!(reply.status, 596, "{reply:?}");
         let received = node.received();
@@ -573,8 +579,7 @@ fn a_post_is_never_sent_twice() {
 fn concurrent_gets_share_a_bounded_number_of_connections() {
     const CLIENTS: usize = 50;
     run(async {
-        let cert = cert();
-        let files = pve_files(&[(PVE_SSL, &cert)]);
+        let (cert, files) = pinned();
         let clients = Rc::new(clients(&files));
         let delay = Behaviour::AnswerAfter(Duration::from_millis(20));
         let node = NodeServer::start(&cert, 0, delay).await;
@@ -688,8 +693,7 @@ impl AsyncWrite for Cuttable {
 #[test]
 fn a_pooled_connection_that_died_unseen_is_replaced() {
     run(async {
-        let cert = cert();
-        let files = pve_files(&[(PVE_SSL, &cert)]);
+        let (cert, files) = pinned();
         let network = Rc::new(Partitionable::default());
         let clients = NodeClients::new(
             Rc::clone(&network) as Rc<dyn Connector>,
