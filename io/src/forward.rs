@@ -629,8 +629,9 @@ fn reason_text(text: &str) -> String {
         .collect()
 }
 
-/// `Connection refused`, as the C library words it, without Rust's "(os error 111)".
-fn io_reason(error: &std::io::Error) -> String {
+/// `Connection refused`, as the C library words it, without Rust's "(os error 111)": the
+/// reason of a failed forward, and for any other client reporting an IO error alike.
+pub fn io_reason(error: &std::io::Error) -> String {
     let text = error.to_string();
     match text.find(" (os error") {
         Some(at) => text[..at].to_owned(),
