@@ -170,6 +170,23 @@ pub struct Login {
     pub csrf: String,
 }
 
+impl Login {
+    /// The credentials a login's reply gives: a 200 with the username, the ticket and the
+    /// CSRF token.
+    pub fn from_reply(reply: &Reply) -> Option<Login> {
+        if reply.status != 200 {
+            return None;
+        }
+        let data = reply.data();
+        let text = |key: &str| data[key].as_str().map(str::to_owned);
+        Some(Login {
+            username: text("username")?,
+            ticket: text("ticket")?,
+            csrf: text("CSRFPreventionToken")?,
+        })
+    }
+}
+
 /// A client host's handle: calls any node, as the named client, and traces each call.
 #[derive(Clone)]
 pub struct ApiClient {
@@ -275,20 +292,7 @@ impl ApiClient {
         let call = Call::post("/api2/json/access/ticket")
             .form(&[("username", username), ("password", password)]);
         let reply = self.send(via, call).await?;
-        let data = reply.data();
-        let text = |key: &str| data[key].as_str().map(str::to_owned);
-        let login = match (
-            text("username"),
-            text("ticket"),
-            text("CSRFPreventionToken"),
-        ) {
-            (Some(username), Some(ticket), Some(csrf)) if reply.status == 200 => Some(Login {
-                username,
-                ticket,
-                csrf,
-            }),
-            _ => None,
-        };
+        let login = Login::from_reply(&reply);
         Ok((reply, login))
     }
 

@@ -694,7 +694,7 @@ async fn safety_client(
         }
         drop(counts);
         if let (Request::Login, Ok(reply)) = (&request, &outcome)
-            && let Some(fresh) = login_of(reply)
+            && let Some(fresh) = Login::from_reply(reply)
         {
             login = Some(fresh);
         }
@@ -751,7 +751,7 @@ async fn live_via(api: &ApiClient, shared: &Shared, via: &str, deadline: Duratio
     let Some(reply) = live_try(api, shared, via, &Request::Login, None, deadline).await else {
         return false;
     };
-    let Some(login) = login_of(&reply) else {
+    let Some(login) = Login::from_reply(&reply) else {
         return false;
     };
     for target in &shared.nodes {
@@ -872,19 +872,6 @@ async fn checker(
     }
     *shared.leftovers.borrow_mut() = Some(leftovers);
     Ok(())
-}
-
-fn login_of(reply: &Reply) -> Option<Login> {
-    let data = reply.data();
-    let text = |key: &str| data[key].as_str().map(str::to_owned);
-    if reply.status != 200 {
-        return None;
-    }
-    Some(Login {
-        username: text("username")?,
-        ticket: text("ticket")?,
-        csrf: text("CSRFPreventionToken")?,
-    })
 }
 
 /// `client2: GET /nodes/pve3/time via pve1 at 12345ms (took 20ms) -> 200 OK: <why>`.
