@@ -35,23 +35,12 @@ const NODES: usize = 3;
 
 #[test]
 fn corral_up_runs_a_cluster_stops_on_ctrl_c_and_brings_it_back() {
-    let base = TempBase::new("run");
-    let dir = base.0.join("cluster");
-    let (port, daemon_port) = free_ports();
-    let (port_arg, daemon_port_arg) = (port.to_string(), daemon_port.to_string());
+    let new = NewCluster::new("run");
+    let (dir, port, daemon_port) = (&new.dir, new.port, new.daemon_port);
 
     // First run: creates the cluster and prints the password once.
-    let mut first = Up::start(&[
-        "--dir",
-        path_str(&dir),
-        "--nodes",
-        "3",
-        "--port",
-        &port_arg,
-        "--daemon-port",
-        &daemon_port_arg,
-    ]);
-    let facts = read_cluster_file(&dir);
+    let mut first = Up::start(&new.args(&["--nodes", "3"]));
+    let facts = read_cluster_file(dir);
     let password = facts["admin"]["password"].as_str().expect("a password");
     assert_eq!(facts["admin"]["userid"], "admin@pve");
     assert!(password.len() >= 16, "{password}");
@@ -89,7 +78,7 @@ fn corral_up_runs_a_cluster_stops_on_ctrl_c_and_brings_it_back() {
     assert_ports_closed(port, daemon_port);
 
     // Second run: the same cluster (ports remembered), the password not printed again.
-    let mut second = Up::start(&["--dir", path_str(&dir)]);
+    let mut second = Up::start(&["--dir", path_str(dir)]);
     assert!(
         !second.stdout.contains(password),
         "the password is printed once only:\n{}",
@@ -102,14 +91,14 @@ fn corral_up_runs_a_cluster_stops_on_ctrl_c_and_brings_it_back() {
         "{}",
         second.stdout
     );
-    let again = read_cluster_file(&dir);
+    let again = read_cluster_file(dir);
     assert_eq!(again["admin"]["password"], password);
     // The printed command reads the password from cluster.json; the stored one has it.
     assert_lists_the_nodes(&run_shell(&second.curl_command()), &second);
     assert_lists_the_nodes(&run_shell(&printed), &second);
 
     // One corral up per cluster.
-    let (status, stderr) = run_corral(&["--dir", path_str(&dir)]);
+    let (status, stderr) = run_corral(&["--dir", path_str(dir)]);
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains("another corral up runs the cluster in"),
@@ -119,7 +108,7 @@ fn corral_up_runs_a_cluster_stops_on_ctrl_c_and_brings_it_back() {
     second.interrupt_and_expect_success();
     assert_ports_closed(port, daemon_port);
 
-    let (status, stderr) = run_corral(&["--dir", path_str(&dir), "--nodes", "2"]);
+    let (status, stderr) = run_corral(&["--dir", path_str(dir), "--nodes", "2"]);
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert_eq!(
         stderr,
@@ -133,19 +122,10 @@ fn corral_up_runs_a_cluster_stops_on_ctrl_c_and_brings_it_back() {
 
 #[test]
 fn the_next_run_stops_what_a_killed_corral_up_left_running() {
-    let base = TempBase::new("leftovers");
-    let dir = base.0.join("cluster");
-    let (port, daemon_port) = free_ports();
-    let (port_arg, daemon_port_arg) = (port.to_string(), daemon_port.to_string());
-    let mut first = Up::start(&[
-        "--dir",
-        path_str(&dir),
-        "--port",
-        &port_arg,
-        "--daemon-port",
-        &daemon_port_arg,
-    ]);
-    let left = Leftovers::read(&dir);
+    let new = NewCluster::new("leftovers");
+    let (dir, port, daemon_port) = (&new.dir, new.port, new.daemon_port);
+    let mut first = Up::start(&new.args(&[]));
+    let left = Leftovers::read(dir);
     first.kill();
     for (daemon, pid) in &left.0 {
         assert!(
@@ -154,7 +134,7 @@ fn the_next_run_stops_what_a_killed_corral_up_left_running() {
         );
     }
 
-    let mut second = Up::start(&["--dir", path_str(&dir)]);
+    let mut second = Up::start(&["--dir", path_str(dir)]);
     let line = second
         .stdout
         .lines()
@@ -181,7 +161,7 @@ fn the_next_run_stops_what_a_killed_corral_up_left_running() {
     let etc = dir.join("nodes/pve1/etc");
     std::fs::rename(&etc, dir.join("nodes/pve1/etc.moved")).expect("move etc");
     std::os::unix::fs::symlink("/etc", &etc).expect("link etc");
-    let (status, stderr) = run_corral(&["--dir", path_str(&dir)]);
+    let (status, stderr) = run_corral(&["--dir", path_str(dir)]);
     std::fs::remove_file(&etc).expect("unlink etc");
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(
@@ -201,23 +181,14 @@ fn as_root_a_directory_another_user_can_change_is_refused() {
         eprintln!("not root: the ownership checks are for root only, skipped");
         return;
     }
-    let base = TempBase::new("owner");
-    let dir = base.0.join("cluster");
-    std::fs::create_dir(&dir).expect("mkdir");
+    let new = NewCluster::new("owner");
+    let dir = &new.dir;
+    std::fs::create_dir(dir).expect("mkdir");
     let nobody = nix::unistd::User::from_name("nobody")
         .expect("passwd")
         .expect("a user nobody");
-    nix::unistd::chown(&dir, Some(nobody.uid), Some(nobody.gid)).expect("chown");
-    let (port, daemon_port) = free_ports();
-    let (port_arg, daemon_port_arg) = (port.to_string(), daemon_port.to_string());
-    let args = [
-        "--dir",
-        path_str(&dir),
-        "--port",
-        &port_arg,
-        "--daemon-port",
-        &daemon_port_arg,
-    ];
+    nix::unistd::chown(dir, Some(nobody.uid), Some(nobody.gid)).expect("chown");
+    let args = new.args(&[]);
     let (status, stderr) = run_corral(&args);
     assert_eq!(status.code(), Some(1), "{stderr}");
     let dir_text = dir.display();
@@ -234,20 +205,20 @@ fn as_root_a_directory_another_user_can_change_is_refused() {
         "{stderr}"
     );
     assert_eq!(
-        std::fs::read_dir(&dir).expect("readable").count(),
+        std::fs::read_dir(dir).expect("readable").count(),
         0,
         "nothing made in {dir_text}"
     );
 
     // Root's, but in a directory its group may write to.
-    nix::unistd::chown(&dir, Some(nix::unistd::Uid::from_raw(0)), None).expect("chown");
-    std::fs::set_permissions(&base.0, std::fs::Permissions::from_mode(0o775)).expect("chmod");
+    nix::unistd::chown(dir, Some(nix::unistd::Uid::from_raw(0)), None).expect("chown");
+    std::fs::set_permissions(&new.base.0, std::fs::Permissions::from_mode(0o775)).expect("chmod");
     let (status, stderr) = run_corral(&args);
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(
         stderr.starts_with(&format!(
             "corral up: {} (owner root, mode 0775) is writable by others than root: ",
-            base.0.display()
+            new.base.0.display()
         )),
         "{stderr}"
     );
@@ -537,6 +508,45 @@ fn free_ports() -> (u16, u16) {
         }
     }
     (ports[0], ports[1])
+}
+
+/// A cluster directory (not made yet) in a fresh [`TempBase`], and two ports free for it.
+struct NewCluster {
+    base: TempBase,
+    dir: PathBuf,
+    port: u16,
+    daemon_port: u16,
+    port_arg: String,
+    daemon_port_arg: String,
+}
+
+impl NewCluster {
+    fn new(name: &str) -> NewCluster {
+        let base = TempBase::new(name);
+        let dir = base.0.join("cluster");
+        let (port, daemon_port) = free_ports();
+        NewCluster {
+            base,
+            dir,
+            port,
+            daemon_port,
+            port_arg: port.to_string(),
+            daemon_port_arg: daemon_port.to_string(),
+        }
+    }
+
+    /// `--dir DIR`, then `more`, then `--port PORT --daemon-port DAEMON_PORT`.
+    fn args<'a>(&'a self, more: &[&'a str]) -> Vec<&'a str> {
+        let mut args = vec!["--dir", path_str(&self.dir)];
+        args.extend_from_slice(more);
+        args.extend([
+            "--port",
+            &self.port_arg,
+            "--daemon-port",
+            &self.daemon_port_arg,
+        ]);
+        args
+    }
 }
 
 fn path_str(path: &Path) -> &str {
