@@ -126,6 +126,14 @@ impl Peer {
             Peer::Node => method == Method::GET,
         }
     }
+
+    /// Requests of each [`Budget`] in flight at once, and idle connections kept.
+    fn requests_max(self) -> usize {
+        match self {
+            Peer::Daemon => REQUESTS_MAX,
+            Peer::Node => NODE_REQUESTS_MAX,
+        }
+    }
 }
 
 impl std::fmt::Display for Peer {
@@ -137,13 +145,12 @@ impl std::fmt::Display for Peer {
     }
 }
 
-/// The connections to one server, bounded: `requests_max` requests of each [`Budget`] in
-/// flight, as many idle connections kept.
+/// The connections to one server, bounded: [`Peer::requests_max`] requests of each [`Budget`]
+/// in flight, as many idle connections kept.
 #[derive(Debug)]
 struct Pool {
     addr: SocketAddr,
     peer: Peer,
-    requests_max: usize,
     /// One permit per authenticated request in flight.
     turns: Semaphore,
     /// One permit per anonymous request in flight.
@@ -264,7 +271,7 @@ fn reply_or_warn(
 impl DaemonClient {
     pub fn new(addr: SocketAddr, connector: Rc<dyn Connector>) -> Self {
         DaemonClient {
-            pool: Pool::new(addr, Peer::Daemon, REQUESTS_MAX),
+            pool: Pool::new(addr, Peer::Daemon),
             connector,
         }
     }
@@ -350,7 +357,7 @@ impl NodeClients {
                 )));
             }
         }
-        let pool = Rc::new(Pool::new(addr, Peer::Node, NODE_REQUESTS_MAX));
+        let pool = Rc::new(Pool::new(addr, Peer::Node));
         let entry = NodePool {
             pool: Rc::clone(&pool),
             used: now,
@@ -394,13 +401,12 @@ impl NodeClients {
 }
 
 impl Pool {
-    fn new(addr: SocketAddr, peer: Peer, requests_max: usize) -> Pool {
+    fn new(addr: SocketAddr, peer: Peer) -> Pool {
         Pool {
             addr,
             peer,
-            requests_max,
-            turns: Semaphore::new(requests_max),
-            anonymous_turns: Semaphore::new(requests_max),
+            turns: Semaphore::new(peer.requests_max()),
+            anonymous_turns: Semaphore::new(peer.requests_max()),
             idle: RefCell::default(),
         }
     }
@@ -414,7 +420,7 @@ impl Pool {
         let _turn = self.turn(request.budget).await?;
         let reuse = self.peer.reuses(&request.method);
         if reuse && let Some(connection) = self.take_idle() {
-            match self.exchange(connection, request, reuse).await {
+            match self.exchange(connection, request).await {
                 // A keep-alive connection the server closed: the request never went out, or
                 // (a GET, safe to repeat) it may have. A silent server is not asked twice.
                 Err(ForwardError::NotSent(_)) => {}
@@ -423,7 +429,7 @@ impl Pool {
             }
         }
         let connection = open().await?;
-        self.exchange(connection, request, reuse).await
+        self.exchange(connection, request).await
     }
 
     /// Waits for a turn of the request's budget, within [`SILENCE_MAX`].
@@ -461,18 +467,17 @@ impl Pool {
             .take_while(|(_, since)| now.duration_since(*since) >= IDLE_KEEP)
             .count();
         idle.drain(..expired);
-        if idle.len() < self.requests_max {
+        if idle.len() < self.peer.requests_max() {
             idle.push((connection, now));
         }
     }
 
-    /// One request and its reply on `connection`, kept for reuse afterwards when `reuse`
-    /// allows and the server keeps it open.
+    /// One request and its reply on `connection`, kept for reuse afterwards when the peer
+    /// reuses connections for the method and the server keeps it open.
     async fn exchange(
         &self,
         mut connection: Connection,
         request: &Forward,
-        reuse: bool,
     ) -> Result<Reply, ForwardError> {
         let head = async {
             connection
@@ -489,7 +494,7 @@ impl Pool {
             .map_err(|_| ForwardError::Silent)??;
         // pvedaemon and pveproxy close after every error reply (and may say so on any): such
         // a connection is not worth keeping.
-        let reusable = reuse && !closes(&response);
+        let reusable = self.peer.reuses(&request.method) && !closes(&response);
         let reply = read_reply(response, self.peer).await?;
         if reusable {
             self.put_idle(connection);
