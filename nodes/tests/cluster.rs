@@ -34,6 +34,10 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::Value;
 
+#[path = "common/exit.rs"]
+mod exit;
+use exit::exit_within;
+
 const CORRAL: &str = env!("CARGO_BIN_EXE_corral");
 const PVEPROXY: &str = env!("CARGO_BIN_EXE_pveproxy");
 
@@ -911,17 +915,8 @@ fn terminate(child: &mut Child, label: &str) {
 }
 
 fn wait_exit(child: &mut Child, label: &str) -> ExitStatus {
-    let deadline = Instant::now() + DAEMON_WAIT;
-    loop {
-        if let Some(status) = child.try_wait().expect("waitable") {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("{label}: expected it to exit within {DAEMON_WAIT:?}");
-        }
-        std::thread::sleep(POLL);
-    }
+    exit_within(child, DAEMON_WAIT, POLL)
+        .unwrap_or_else(|| panic!("{label}: expected it to exit within {DAEMON_WAIT:?}"))
 }
 
 fn unix_now() -> i64 {

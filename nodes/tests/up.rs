@@ -26,6 +26,10 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::Value;
 
+#[path = "common/exit.rs"]
+mod exit;
+use exit::exit_within;
+
 const CORRAL: &str = env!("CARGO_BIN_EXE_corral");
 /// How long `corral up` may take to say the cluster is up, and to stop.
 const WAIT_MAX: Duration = Duration::from_secs(90);
@@ -451,17 +455,8 @@ fn run_corral(args: &[&str]) -> (ExitStatus, String) {
 }
 
 fn wait_bounded(child: &mut Child) -> ExitStatus {
-    let deadline = Instant::now() + WAIT_MAX;
-    loop {
-        if let Some(status) = child.try_wait().expect("waitable") {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("corral up did not end within {WAIT_MAX:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    exit_within(child, WAIT_MAX, Duration::from_millis(50))
+        .unwrap_or_else(|| panic!("corral up did not end within {WAIT_MAX:?}"))
 }
 
 /// Runs `command` with `sh -c`; its standard output. It must succeed.
