@@ -27,7 +27,6 @@
 
 use std::future::Future;
 use std::path::PathBuf;
-use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use crate::authkey::{PRIVATE_DIR, PRIVATE_DIR_MODE};
@@ -103,8 +102,14 @@ pub fn with_lock_blocking<T>(
     f: impl FnOnce() -> T,
 ) -> Result<T, LockError> {
     let path = prepare(files, root, name)?;
-    let wait = ThreadWait(std::time::Instant::now());
-    let _guard = run_ready(take(files, name, path, timeout, wait))?;
+    let start = std::time::Instant::now();
+    let mut waiting = false;
+    let _guard = loop {
+        match attempt(files, name, &path, start.elapsed(), timeout, &mut waiting)? {
+            Attempt::Taken(guard) => break guard,
+            Attempt::Wait(pause) => std::thread::sleep(pause),
+        }
+    };
     Ok(f())
 }
 
@@ -123,80 +128,43 @@ where
     Fut: Future<Output = T>,
 {
     let path = prepare(files, root, name)?;
-    let wait = TokioWait(tokio::time::Instant::now());
-    let _guard = take(files, name, path, timeout, wait).await?;
+    let start = tokio::time::Instant::now();
+    let mut waiting = false;
+    let _guard = loop {
+        match attempt(files, name, &path, start.elapsed(), timeout, &mut waiting)? {
+            Attempt::Taken(guard) => break guard,
+            Attempt::Wait(pause) => tokio::time::sleep(pause).await,
+        }
+    };
     Ok(f().await)
 }
 
-/// How a writer waits for a lock: the clock the wait is measured by, and how it pauses.
-trait Wait {
-    /// Time since the wait began.
-    fn elapsed(&self) -> Duration;
-    /// Pauses for `pause`.
-    fn sleep(&self, pause: Duration) -> impl Future<Output = ()>;
+/// What one try at a lock came to.
+enum Attempt {
+    Taken(LockGuard),
+    /// Held by another writer: try again after this long.
+    Wait(Duration),
 }
 
-/// [`with_lock_blocking`]'s: the thread sleeps (before the future is made, which is then
-/// ready at once).
-struct ThreadWait(std::time::Instant);
-
-impl Wait for ThreadWait {
-    fn elapsed(&self) -> Duration {
-        self.0.elapsed()
-    }
-
-    fn sleep(&self, pause: Duration) -> impl Future<Output = ()> {
-        std::thread::sleep(pause);
-        std::future::ready(())
-    }
-}
-
-/// [`with_lock`]'s: tokio's clock and timer.
-struct TokioWait(tokio::time::Instant);
-
-impl Wait for TokioWait {
-    fn elapsed(&self) -> Duration {
-        self.0.elapsed()
-    }
-
-    fn sleep(&self, pause: Duration) -> impl Future<Output = ()> {
-        tokio::time::sleep(pause)
-    }
-}
-
-/// Takes the lock at `path`, trying again every [`RETRY_INTERVAL`] (as `wait` pauses) for at
-/// most `timeout`.
-async fn take(
+/// One try at the lock at `path`, `waited` into a wait of at most `timeout`: the lock, the
+/// pause before the next try ([`RETRY_INTERVAL`], or what is left), or the timeout error. The
+/// callers' loops differ only in how they pause.
+fn attempt(
     files: &dyn Files,
     name: &str,
-    path: PathBuf,
+    path: &std::path::Path,
+    waited: Duration,
     timeout: Duration,
-    wait: impl Wait,
-) -> Result<LockGuard, LockError> {
-    let mut waiting = false;
-    loop {
-        if let Some(guard) = try_take(files, name, &path)? {
-            return Ok(guard);
-        }
-        let waited = wait.elapsed();
-        if waited >= timeout {
-            return Err(timed_out(name, path, timeout));
-        }
-        log_waiting(name, &mut waiting);
-        wait.sleep(RETRY_INTERVAL.min(timeout - waited)).await;
+    waiting: &mut bool,
+) -> Result<Attempt, LockError> {
+    if let Some(guard) = try_take(files, name, path)? {
+        return Ok(Attempt::Taken(guard));
     }
-}
-
-/// The output of a future that never waits on anything (as [`take`] with [`ThreadWait`]): it
-/// is ready at its first poll, so no runtime is needed.
-fn run_ready<F: Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    let mut context = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
-            return output;
-        }
+    if waited >= timeout {
+        return Err(timed_out(name, path.to_owned(), timeout));
     }
+    log_waiting(name, waiting);
+    Ok(Attempt::Wait(RETRY_INTERVAL.min(timeout - waited)))
 }
 
 /// Checks the name and makes the lock directory; the lock file's path.
