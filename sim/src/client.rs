@@ -249,20 +249,19 @@ impl ApiClient {
             Ok(outcome) => outcome,
             Err(_) => Err(CallError::TimedOut(self.timeout)),
         };
+        let took = started.elapsed();
         let outcome = outcome.map(|(status, reason, body)| Reply {
             status,
             reason,
             body,
-            took: started.elapsed(),
+            took,
         });
-        let took = started.elapsed().as_millis();
-        let result = match &outcome {
-            Ok(reply) => format!("{} {}", reply.status, reply.reason),
-            Err(error) => format!("failed: {error}"),
-        };
         self.note(format_args!(
-            "{} {} via {via} -> {result} [{took}ms]",
-            call.method, call.path
+            "{} {} via {via} -> {} [{}ms]",
+            call.method,
+            call.path,
+            outcome_text(&outcome),
+            took.as_millis()
         ));
         outcome
     }
@@ -343,6 +342,14 @@ impl ApiClient {
         // The whole reply is in: the connection closes by itself (`Connection: close`).
         connection.detach();
         Ok((status.as_u16(), reason, body.to_vec()))
+    }
+}
+
+/// A call's outcome as the trace tells it: `200 OK`, or `failed: <why>`.
+pub fn outcome_text(outcome: &Result<Reply, CallError>) -> String {
+    match outcome {
+        Ok(reply) => format!("{} {}", reply.status, reply.reason),
+        Err(error) => format!("failed: {error}"),
     }
 }
 

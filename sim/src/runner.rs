@@ -48,7 +48,7 @@ use corral_core::time::UnixTime;
 use corral_io::access::TIMEZONE;
 
 use crate::EPOCH_SECS;
-use crate::client::{ApiClient, CallError, Login, Reply};
+use crate::client::{ApiClient, CallError, Login, Reply, outcome_text};
 use crate::cluster::{Cluster, Fault};
 use crate::host::ZONES;
 use crate::trace::now;
@@ -876,17 +876,14 @@ async fn checker(
 
 /// `client2: GET /nodes/pve3/time via pve1 at 12345ms (took 20ms) -> 200 OK: <why>`.
 fn describe(info: &CallInfo<'_>, outcome: &Result<Reply, CallError>, why: &str) -> String {
-    let result = match outcome {
-        Ok(reply) => format!("{} {}", reply.status, reply.reason),
-        Err(error) => format!("failed: {error}"),
-    };
     format!(
-        "{}: {} via {} at {}ms (took {}ms) -> {result}: {why}",
+        "{}: {} via {} at {}ms (took {}ms) -> {}: {why}",
         info.client,
         info.request,
         info.via,
         info.started.as_millis(),
-        info.ended.saturating_sub(info.started).as_millis()
+        info.ended.saturating_sub(info.started).as_millis(),
+        outcome_text(outcome)
     )
 }
 
