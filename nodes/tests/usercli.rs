@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use corral_core::access::{TokenSecrets, Tokenid};
 use corral_core::password::verify;
+use corral_io::files::{Files, LockGuard, RealFiles};
 use corral_nodes::corral;
 use corral_nodes::usercli::{PasswordInput, read_new_password};
 
@@ -148,6 +149,22 @@ fn make_lock_dir(root: &TempRoot) {
         fs::create_dir_all(root.path(dir)).expect("dir");
         fs::set_permissions(root.path(dir), fs::Permissions::from_mode(0o700)).expect("chmod");
     }
+}
+
+/// Holds the cluster lock whose file is `lock_file`, as another writer would.
+fn hold(lock_file: &Path) -> LockGuard {
+    RealFiles.try_lock(lock_file).expect("lock").expect("free")
+}
+
+/// A root with alice in `user.cfg`, whose lock (`file-user_cfg`) another writer holds: the
+/// root, the lock's file and the held lock.
+fn user_cfg_held_elsewhere(name: &str) -> (TempRoot, PathBuf, LockGuard) {
+    let root = TempRoot::new(name);
+    root.write(USER_CFG, "user:alice@pve:1:0::::::\n");
+    make_lock_dir(&root);
+    let lock_file = root.path(&format!("{LOCK_DIR}/file-user_cfg"));
+    let held = hold(&lock_file);
+    (root, lock_file, held)
 }
 
 /// The names in a directory, sorted.
@@ -1057,12 +1074,7 @@ fn processes_run_at_once_all_land() {
 /// command waits for it, and goes ahead as soon as it is released.
 #[test]
 fn a_command_waits_for_a_lock_held_elsewhere() {
-    use corral_io::files::{Files, RealFiles};
-    let root = TempRoot::new("lock-wait");
-    root.write(USER_CFG, "user:alice@pve:1:0::::::\n");
-    make_lock_dir(&root);
-    let lock_file = root.path(&format!("{LOCK_DIR}/file-user_cfg"));
-    let held = RealFiles.try_lock(&lock_file).expect("lock").expect("free");
+    let (root, _, held) = user_cfg_held_elsewhere("lock-wait");
     let start = std::time::Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_corral"))
         .args([
@@ -1098,13 +1110,8 @@ fn a_command_waits_for_a_lock_held_elsewhere() {
 /// Proxmox's message naming the lock and its file, and changes nothing.
 #[test]
 fn a_lock_held_past_the_timeout_fails_the_command_and_changes_nothing() {
-    use corral_io::files::{Files, RealFiles};
     use corral_nodes::usercli::with_lock_timeout;
-    let root = TempRoot::new("lock-timeout");
-    root.write(USER_CFG, "user:alice@pve:1:0::::::\n");
-    make_lock_dir(&root);
-    let lock_file = root.path(&format!("{LOCK_DIR}/file-user_cfg"));
-    let held = RealFiles.try_lock(&lock_file).expect("lock").expect("free");
+    let (root, lock_file, held) = user_cfg_held_elsewhere("lock-timeout");
     let timeout = std::time::Duration::from_millis(300);
     let expected = format!(
         "corral: cfs-lock 'file-user_cfg' error: got lock request timeout ({} still held by \
@@ -1152,10 +1159,7 @@ fn a_lock_held_past_the_timeout_fails_the_command_and_changes_nothing() {
 
     // `passwd` takes the lock of the password file only.
     let shadow_lock = root.path(&format!("{LOCK_DIR}/file-priv_shadow_cfg"));
-    let held_shadow = RealFiles
-        .try_lock(&shadow_lock)
-        .expect("lock")
-        .expect("free");
+    let held_shadow = hold(&shadow_lock);
     drop(held);
     let run = with_lock_timeout(timeout, || {
         corral_with_password(
