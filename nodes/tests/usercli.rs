@@ -59,6 +59,17 @@ const SHADOW_CFG: &str = "/etc/pve/priv/shadow.cfg";
 const TOKEN_CFG: &str = "/etc/pve/priv/token.cfg";
 const LOCK_DIR: &str = "/etc/pve/priv/lock";
 
+/// `corral acl set`: alice may audit everything.
+const ALICE_AUDITS_ALL: &[&str] = &[
+    "acl",
+    "set",
+    "/",
+    "--user",
+    "alice@pve",
+    "--role",
+    "PVEAuditor",
+];
+
 /// What a command printed and returned.
 #[derive(Debug)]
 struct Outcome {
@@ -733,18 +744,7 @@ fn acl_set_writes_acl_lines_for_users_tokens_and_groups() {
     );
     assert_eq!(corral(&root, &["token", "add", "alice@pve", "ci"]).code, 0);
 
-    let run = corral(
-        &root,
-        &[
-            "acl",
-            "set",
-            "/",
-            "--user",
-            "alice@pve",
-            "--role",
-            "PVEAuditor",
-        ],
-    );
+    let run = corral(&root, ALICE_AUDITS_ALL);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
         run.out
@@ -1077,16 +1077,8 @@ fn a_command_waits_for_a_lock_held_elsewhere() {
     let (root, _, held) = user_cfg_held_elsewhere("lock-wait");
     let start = std::time::Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_corral"))
-        .args([
-            "acl",
-            "set",
-            "/",
-            "--user",
-            "alice@pve",
-            "--role",
-            "PVEAuditor",
-            "--root",
-        ])
+        .args(ALICE_AUDITS_ALL)
+        .arg("--root")
         .arg(&root.0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -1119,15 +1111,7 @@ fn a_lock_held_past_the_timeout_fails_the_command_and_changes_nothing() {
         lock_file.display()
     );
     let commands: [&[&str]; 3] = [
-        &[
-            "acl",
-            "set",
-            "/",
-            "--user",
-            "alice@pve",
-            "--role",
-            "PVEAuditor",
-        ],
+        ALICE_AUDITS_ALL,
         &["token", "add", "alice@pve", "ci"],
         &["user", "add", "bob@pve"],
     ];
