@@ -9,7 +9,6 @@
 //! Review changes with `cargo insta review` (or `INSTA_UPDATE=always cargo test -p
 //! corral-snapshots --test cluster_views` and `git diff`).
 
-use std::io;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -18,7 +17,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use corral_core::api::Role;
 use corral_core::auth::ticket::SignDigest;
-use corral_core::cluster::procfs::FsUsage;
 use corral_core::http::api::VersionInfo;
 use corral_core::http::http::Request;
 use corral_core::time::UnixTime;
@@ -27,7 +25,7 @@ use corral_io::api::{ApiRequest, ApiService, ApiSettings};
 use corral_io::authkey::SHARED_MODE;
 use corral_io::clock::{ManualClock, WallClock};
 use corral_io::files::{MemFs, Root};
-use corral_io::host::Host;
+use corral_sim::host::FixedHost;
 
 /// 2026-11-24 21:30:00 UTC.
 const NOW: UnixTime = UnixTime(1_795_555_800);
@@ -45,47 +43,6 @@ user:root@pam:1:0:::::
 user:auditor@pve:1:0:::::
 acl:1:/nodes/pve1:auditor@pve:PVEAuditor:
 ";
-
-/// A machine with two CPUs, 4 GiB of memory and a 32 GiB root file system.
-#[derive(Debug)]
-struct FixedHost;
-
-impl Host for FixedHost {
-    fn read(&self, path: &str) -> io::Result<String> {
-        let text = match path {
-            "/proc/meminfo" => {
-                "MemTotal:        4194304 kB\nMemFree:         1048576 kB\nMemAvailable:    2097152 kB\nSwapTotal:       1048576 kB\nSwapFree:         524288 kB\n"
-            }
-            "/proc/loadavg" => "0.12 0.34 0.56 1/234 5678\n",
-            "/proc/uptime" => "86400.42 160000.00\n",
-            "/proc/stat" => {
-                "cpu  1000 0 500 8000 100 0 0 0 0 0\ncpu0 500 0 250 4000 50 0 0 0 0 0\ncpu1 500 0 250 4000 50 0 0 0 0 0\n"
-            }
-            "/proc/cpuinfo" => {
-                "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel name\t: Intel(R) Xeon(R) CPU\ncpu MHz\t\t: 2400.000\nphysical id\t: 0\ncpu cores\t: 2\nflags\t\t: fpu vmx sse2\n\nprocessor\t: 1\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel name\t: Intel(R) Xeon(R) CPU\ncpu MHz\t\t: 2400.000\nphysical id\t: 0\ncpu cores\t: 2\nflags\t\t: fpu vmx sse2\n"
-            }
-            "/proc/sys/kernel/ostype" => "Linux\n",
-            "/proc/sys/kernel/osrelease" => "6.8.12-4-pve\n",
-            "/proc/sys/kernel/version" => {
-                "#1 SMP PREEMPT_DYNAMIC PMX 6.8.12-4 (2024-11-06T15:04Z)\n"
-            }
-            _ => return Err(io::Error::from(io::ErrorKind::NotFound)),
-        };
-        Ok(text.to_owned())
-    }
-
-    fn dir_exists(&self, _path: &str) -> bool {
-        false
-    }
-
-    fn rootfs(&self) -> io::Result<FsUsage> {
-        Ok(FsUsage::from_statvfs(4096, 8_388_608, 4_194_304, 3_932_160))
-    }
-
-    fn has_zone(&self, name: &str) -> bool {
-        name == "Europe/Vienna"
-    }
-}
 
 fn clock() -> Arc<dyn WallClock> {
     Arc::new(ManualClock::new(NOW))
@@ -105,7 +62,9 @@ fn cluster_files(corosync: &str) -> MemFs {
     files
 }
 
-/// pvedaemon's API of pve1 (no peers probed), on [`FixedHost`].
+/// pvedaemon's API of pve1 (no peers probed), on the simulator's machine of pve1 (up a day;
+/// two CPUs, 4 GiB of memory, a 32 GiB root file system; knows `Europe/Vienna`, not
+/// `Mars/Olympus_Mons`).
 fn pve1(files: &MemFs) -> ApiService {
     let settings = ApiSettings {
         role: Role::Daemon,
@@ -119,7 +78,7 @@ fn pve1(files: &MemFs) -> ApiService {
         sign_digest: SignDigest::Sha256,
     };
     let access = AccessFiles::new(Rc::new(files.clone()), Root::default()).with_ttl(Duration::ZERO);
-    ApiService::new(settings, access, clock(), None).with_host(Box::new(FixedHost))
+    ApiService::new(settings, access, clock(), None).with_host(Box::new(FixedHost::of_node(1)))
 }
 
 /// The reply to `GET <path>` by `userid` (pvedaemon believes its trusted caller's ticket check;
