@@ -31,10 +31,15 @@ pub const PVEPROXY_PORT: u16 = 8006;
 /// so a node's own 595/596 answers arrive first.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(45);
 
+/// Node `pveN`'s number: `N` (from 1).
+pub fn node_number(node: &str) -> Option<u8> {
+    let n: u8 = node.strip_prefix("pve")?.parse().ok()?;
+    (n > 0).then_some(n)
+}
+
 /// Node `pveN`'s address: `10.0.0.N`.
 pub fn node_ip(node: &str) -> Option<IpAddr> {
-    let n: u8 = node.strip_prefix("pve")?.parse().ok()?;
-    (n > 0).then(|| IpAddr::V4(Ipv4Addr::new(10, 0, 0, n)))
+    node_number(node).map(|n| IpAddr::V4(Ipv4Addr::new(10, 0, 0, n)))
 }
 
 /// One API call.

@@ -27,7 +27,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use corral_core::auth::csrf::DENIED_MESSAGE;
-use corral_sim::client::{Call, CallError, Reply};
+use corral_sim::client::{Call, CallError, Reply, node_number};
 use corral_sim::cluster::{Builder, Cluster, Fault, seed_from_env};
 use corral_sim::fixtures::{ADMIN, ADMIN_PASSWORD};
 
@@ -211,7 +211,10 @@ fn any_node_forwards_to_any_node_and_sees_the_others_online() {
         for target in NODES {
             let status = expect(&seen, &format!("{via} {target} status"), 200).data();
             assert!(
-                status["uptime"] == corral_sim::host::uptime_of_node(node_number(target))
+                status["uptime"]
+                    == corral_sim::host::uptime_of_node(
+                        node_number(target).expect("a node named pveN").into()
+                    )
                     && status["pveversion"] == "pve-manager/9.2.11/corral-sim",
                 "{target}'s status via {via}: {status}"
             );
@@ -727,11 +730,4 @@ fn a_tick_of_zero_is_refused() {
 fn a_scheduled_fail_rate_must_be_a_probability() {
     let mut cluster = Cluster::builder().nodes(2).build();
     cluster.at(SECOND, Fault::fail_rate("pve1", "pve2", 1.5));
-}
-
-/// `3` for `pve3`.
-fn node_number(node: &str) -> usize {
-    node.strip_prefix("pve")
-        .and_then(|n| n.parse().ok())
-        .expect("a node named pveN")
 }

@@ -37,7 +37,7 @@ use corral_io::api::UNAUTHORIZED_DELAY;
 use serde_json::Value;
 
 use crate::EPOCH_SECS;
-use crate::client::{Call, CallError, Login, Reply};
+use crate::client::{Call, CallError, Login, Reply, node_number};
 use crate::cluster::Fault;
 use crate::fixtures::{ADMIN, ADMIN_PASSWORD};
 
@@ -557,10 +557,7 @@ fn node_status(reply: &Reply, target: &str) -> Result<(), String> {
     status(reply, 200)?;
     let data = reply.data();
     field(&data, "pveversion", PVEVERSION)?;
-    let number = target
-        .strip_prefix("pve")
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
+    let number = node_number(target).map_or(0, usize::from);
     let expected = crate::host::uptime_of_node(number);
     if data["uptime"] != expected {
         return Err(format!(
