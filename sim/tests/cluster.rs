@@ -210,11 +210,9 @@ fn any_node_forwards_to_any_node_and_sees_the_others_online() {
     for via in NODES {
         for target in NODES {
             let status = expect(&seen, &format!("{via} {target} status"), 200).data();
+            let number = node_number(target).expect("a node named pveN");
             assert!(
-                status["uptime"]
-                    == corral_sim::host::uptime_of_node(
-                        node_number(target).expect("a node named pveN").into()
-                    )
+                status["uptime"] == corral_sim::host::uptime_of_node(number.into())
                     && status["pveversion"] == "pve-manager/9.2.11/corral-sim",
                 "{target}'s status via {via}: {status}"
             );
