@@ -38,16 +38,13 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 use std::panic::{self, AssertUnwindSafe};
-use std::path::Path;
 use std::rc::Rc;
 use std::str::FromStr;
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
-use corral_core::time::UnixTime;
 use corral_io::access::TIMEZONE;
 
-use crate::EPOCH_SECS;
 use crate::client::{ApiClient, CallError, Login, Reply, outcome_text};
 use crate::cluster::{Cluster, Fault};
 use crate::host::ZONES;
@@ -530,15 +527,14 @@ fn setup(profile: &Profile, options: &Options) -> (Cluster, Rc<Shared>) {
 }
 
 /// Gives every node its own zone ([`ZONES`], in order): the field that tells who answered.
+/// Written before the run, the file is dated at the simulation's start, as the fixtures are.
 fn set_zones(cluster: &Cluster, nodes: &[String]) -> BTreeMap<String, String> {
-    let epoch = UnixTime(i64::try_from(EPOCH_SECS).unwrap_or(i64::MAX));
     nodes
         .iter()
         .zip(ZONES)
         .map(|(node, zone)| {
             let local = cluster.files(node).local();
             local.insert(TIMEZONE, format!("{zone}\n"), 0o644);
-            local.set_modified(Path::new(TIMEZONE), epoch);
             (node.clone(), zone.to_owned())
         })
         .collect()
