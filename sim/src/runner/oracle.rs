@@ -414,16 +414,11 @@ impl Oracle {
         status(reply, 200)?;
         let data = reply.data();
         let entries = data.as_array().ok_or("GET /nodes: no list")?;
-        let names: Vec<&str> = entries
-            .iter()
-            .map(|entry| entry["node"].as_str().unwrap_or("?"))
-            .collect();
-        self.members(&names)?;
-        let with_figures: Vec<&str> = entries
-            .iter()
-            .filter(|entry| entry.get("uptime").is_some())
-            .map(|entry| entry["node"].as_str().unwrap_or("?"))
-            .collect();
+        self.members(&names(entries, "node"))?;
+        let with_figures = names(
+            entries.iter().filter(|entry| entry.get("uptime").is_some()),
+            "node",
+        );
         if with_figures != [via] {
             return Err(format!(
                 "GET /nodes via {via} gave figures for {with_figures:?}: another node answered"
@@ -442,16 +437,8 @@ impl Oracle {
             return Err(format!("GET /cluster/status: summary {summary}"));
         }
         let members = &entries[1..];
-        let names: Vec<&str> = members
-            .iter()
-            .map(|entry| entry["name"].as_str().unwrap_or("?"))
-            .collect();
-        self.members(&names)?;
-        let local: Vec<&str> = members
-            .iter()
-            .filter(|entry| entry["local"] == 1)
-            .map(|entry| entry["name"].as_str().unwrap_or("?"))
-            .collect();
+        self.members(&names(members, "name"))?;
+        let local = names(members.iter().filter(|entry| entry["local"] == 1), "name");
         if local != [via] {
             return Err(format!(
                 "GET /cluster/status via {via} says {local:?} is local: another node answered"
@@ -507,6 +494,14 @@ impl Oracle {
         }
         Ok(())
     }
+}
+
+/// Each entry's `key` (`?` where it has none).
+fn names<'a>(entries: impl IntoIterator<Item = &'a Value>, key: &str) -> Vec<&'a str> {
+    entries
+        .into_iter()
+        .map(|entry| entry[key].as_str().unwrap_or("?"))
+        .collect()
 }
 
 fn is_transport(status: u16) -> bool {
