@@ -49,7 +49,7 @@ use crate::client::{ApiClient, CallError, Login, Reply, outcome_text};
 use crate::cluster::{Cluster, Fault};
 use crate::host::ZONES;
 use crate::trace::now;
-use oracle::{CallInfo, Class, Oracle, Request, Window};
+use oracle::{CallInfo, Class, Oracle, Request, Window, is_transport};
 use profile::{ClientPlan, FaultKind, Profile};
 
 /// How long the faults strike, by default.
@@ -796,7 +796,7 @@ async fn live_try(
         shared.counts.borrow_mut().liveness += 1;
         shared.note_outcome(LIVE_HOST, &outcome);
         match &outcome {
-            Ok(reply) if !matches!(reply.status, 595..=597) => {
+            Ok(reply) if !is_transport(reply.status) => {
                 return match shared.oracle.expect(via, request, started, now(), reply) {
                     Ok(()) => Some(reply.clone()),
                     Err(why) => {

@@ -504,7 +504,8 @@ fn names<'a>(entries: impl IntoIterator<Item = &'a Value>, key: &str) -> Vec<&'a
         .collect()
 }
 
-fn is_transport(status: u16) -> bool {
+/// pveproxy's transport errors: 595, 596 and 597.
+pub fn is_transport(status: u16) -> bool {
     matches!(status, 595..=597)
 }
 
