@@ -525,13 +525,18 @@ impl Cluster {
             .unwrap_or_else(|| panic!("no node {name}"))
     }
 
+    /// The end of the trace, as a failure shows it.
+    pub fn trace_tail(&self) -> String {
+        self.trace.tail(TAIL_LINES)
+    }
+
     fn failure(&self, error: String) -> SimFailure {
         SimFailure {
             error,
             seed: self.seed,
             at: self.sim.elapsed(),
             replay: self.replay.clone(),
-            trace_tail: self.trace.tail(TAIL_LINES),
+            trace_tail: self.trace_tail(),
         }
     }
 }
@@ -550,7 +555,7 @@ impl Drop for Cluster {
                 self.seed,
                 self.sim.elapsed().as_millis(),
                 self.replay,
-                self.trace.tail(TAIL_LINES)
+                self.trace_tail()
             );
         }
     }

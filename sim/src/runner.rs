@@ -72,8 +72,6 @@ const RETRY_PAUSE: Duration = Duration::from_secs(1);
 /// the step is most of an idle cluster's cost (a 10 ms step runs seeds about a third faster
 /// than 5 ms); the runner's latencies and timeouts are tens of milliseconds and more.
 pub const TICK: Duration = Duration::from_millis(10);
-/// How many trace lines a failure shows.
-const TAIL_LINES: usize = 30;
 /// The hosts the runner adds besides the safety clients.
 const LIVE_HOST: &str = "live";
 const CHECK_HOST: &str = "check";
@@ -187,6 +185,18 @@ pub struct Failure {
     pub message: String,
     pub at: Duration,
     pub trace_tail: String,
+}
+
+impl Failure {
+    /// A failure of `kind` at `cluster`'s time, with the end of its trace.
+    fn now(cluster: &Cluster, kind: FailureKind, message: String) -> Failure {
+        Failure {
+            kind,
+            message,
+            at: cluster.elapsed(),
+            trace_tail: cluster.trace_tail(),
+        }
+    }
 }
 
 /// How the requests of a seed came out.
@@ -396,15 +406,11 @@ pub fn run_seed(seed: u64, options: &Options) -> SeedReport {
             .as_ref()
             .is_none_or(|f| f.kind != FailureKind::Crash)
     {
-        failure = Some(Failure {
-            kind: FailureKind::Crash,
-            message: format!(
-                "{} panic(s) in the simulation; the first: {first}",
-                panics.len()
-            ),
-            at: cluster.elapsed(),
-            trace_tail: cluster.trace().tail(TAIL_LINES),
-        });
+        let message = format!(
+            "{} panic(s) in the simulation; the first: {first}",
+            panics.len()
+        );
+        failure = Some(Failure::now(&cluster, FailureKind::Crash, message));
     }
     report.counts = *shared.counts.borrow();
     report.converged = shared.converged.get();
@@ -612,10 +618,8 @@ fn drive(cluster: &mut Cluster, shared: &Shared, options: &Options) -> Option<Fa
         let found = shared.failure.borrow_mut().take();
         if let Some((kind, message, at)) = found {
             return Some(Failure {
-                kind,
-                message,
                 at,
-                trace_tail: cluster.trace().tail(TAIL_LINES),
+                ..Failure::now(cluster, kind, message)
             });
         }
         match stepped {
@@ -630,12 +634,8 @@ fn drive(cluster: &mut Cluster, shared: &Shared, options: &Options) -> Option<Fa
                 });
             }
             Err(payload) => {
-                return Some(Failure {
-                    kind: FailureKind::Crash,
-                    message: format!("panic: {}", panic_text(&*payload)),
-                    at: cluster.elapsed(),
-                    trace_tail: cluster.trace().tail(TAIL_LINES),
-                });
+                let message = format!("panic: {}", panic_text(&*payload));
+                return Some(Failure::now(cluster, FailureKind::Crash, message));
             }
         }
     }
