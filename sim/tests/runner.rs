@@ -51,11 +51,10 @@ fn the_second_half_of_the_seed_set_passes() {
 }
 
 /// The failure a canary gives on seed 3 (2 nodes, so pve1 and pve2 are all there is).
-fn canary(canary: Canary, quiet: Duration) -> runner::Failure {
+fn canary(canary: Canary) -> runner::Failure {
     let options = Options {
         safety: Duration::from_secs(5),
         liveness: Duration::from_secs(35),
-        quiet,
         canary: Some(canary),
         ..Options::default()
     };
@@ -68,17 +67,17 @@ fn canary(canary: Canary, quiet: Duration) -> runner::Failure {
 
 #[test]
 fn every_canary_fails_with_its_own_kind() {
-    let wrong = canary(Canary::WrongNode, runner::QUIET);
+    let wrong = canary(Canary::WrongNode);
     assert_eq!(wrong.kind, FailureKind::Correctness, "{wrong}");
     assert!(wrong.message.contains("another node's answer"), "{wrong}");
-    let stuck = canary(Canary::NoHeal, runner::QUIET);
+    let stuck = canary(Canary::NoHeal);
     assert_eq!(stuck.kind, FailureKind::Liveness, "{stuck}");
     assert!(stuck.message.contains("liveness bound"), "{stuck}");
-    let panicked = canary(Canary::Panic, runner::QUIET);
+    let panicked = canary(Canary::Panic);
     assert_eq!(panicked.kind, FailureKind::Crash, "{panicked}");
     assert!(panicked.message.contains("deliberate panic"), "{panicked}");
     assert!(!panicked.trace_tail.is_empty(), "{panicked}");
-    let leak = canary(Canary::Leak, runner::QUIET);
+    let leak = canary(Canary::Leak);
     assert_eq!(leak.kind, FailureKind::Correctness, "{leak}");
     assert!(leak.message.contains("live 1 "), "{leak}");
 }
