@@ -78,35 +78,32 @@ pub fn run(seed: u64, replay: &str) -> Result<Trace, crate::cluster::SimFailure>
 /// Calls whose outcome the faults decide are traced, not checked: the trace is the result.
 async fn client1(api: ApiClient) -> turmoil::Result {
     let login = api.login_admin("pve1").await?;
-    let get = |via: &'static str, path: String| {
-        let (api, login) = (api.clone(), login.clone());
-        async move { api.get(via, &path, Some(&login)).await }
-    };
+    let get = async |via: &str, path: &str| api.get(via, path, Some(&login)).await;
     for via in NODES {
         for target in NODES {
-            let _ = get(via, format!("/api2/json/nodes/{target}/status")).await;
+            let _ = get(via, &format!("/api2/json/nodes/{target}/status")).await;
         }
     }
     // Held: the call waits for the release.
     api.until(HELD_CALL).await;
-    let _ = get("pve1", "/api2/json/nodes/pve2/time".into()).await;
+    let _ = get("pve1", "/api2/json/nodes/pve2/time").await;
     // Slow each way.
     api.until(SLOW.start).await;
-    let _ = get("pve1", "/api2/json/nodes/pve3/time".into()).await;
+    let _ = get("pve1", "/api2/json/nodes/pve3/time").await;
     // pve2 | pve3.
     api.until(CUT_CALLS).await;
-    let _ = get("pve2", "/api2/json/nodes/pve3/status".into()).await;
-    let _ = get("pve2", "/api2/json/nodes/pve1/status".into()).await;
+    let _ = get("pve2", "/api2/json/nodes/pve3/status").await;
+    let _ = get("pve2", "/api2/json/nodes/pve1/status").await;
     // pve2 crashed: offline once two probes failed, by 21 s; restarted at 22 s.
     api.until(21 * SECOND).await;
-    if let Ok(reply) = get("pve1", "/api2/json/nodes".into()).await {
+    if let Ok(reply) = get("pve1", "/api2/json/nodes").await {
         note_states(&api, &reply);
     }
     api.until(28 * SECOND).await;
-    if let Ok(reply) = get("pve3", "/api2/json/nodes".into()).await {
+    if let Ok(reply) = get("pve3", "/api2/json/nodes").await {
         note_states(&api, &reply);
     }
-    let _ = get("pve1", "/api2/json/nodes/pve2/status".into()).await;
+    let _ = get("pve1", "/api2/json/nodes/pve2/status").await;
     Ok(())
 }
 
