@@ -172,11 +172,6 @@ impl Profile {
     pub fn healed_latency(&self) -> Duration {
         (self.latency.0 + self.latency.1) / 2
     }
-
-    /// The requests all clients plan.
-    pub fn planned_requests(&self) -> usize {
-        self.clients.iter().map(|client| client.steps.len()).sum()
-    }
 }
 
 /// `4 nodes, latency 2-57ms, random order, faults partition,crash x5 (client links too),
