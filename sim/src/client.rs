@@ -11,6 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use corral_core::api::params::{self, BodyEncoding, Params};
 use corral_io::clock::RustlsTime;
+use corral_io::forward::io_reason;
 use http::header::{self, HeaderName, HeaderValue};
 use http::{Method, Request};
 use http_body_util::{BodyExt, Full};
@@ -313,12 +314,12 @@ impl ApiClient {
         let addr = SocketAddr::new(ip, PVEPROXY_PORT);
         let tcp = turmoil::net::TcpStream::connect(addr)
             .await
-            .map_err(|e| CallError::Connect(io_text(&crate::os_like(e))))?;
+            .map_err(|e| CallError::Connect(io_reason(&crate::os_like(e))))?;
         let tls = self
             .tls
             .connect(ServerName::IpAddress(ip.into()), tcp)
             .await
-            .map_err(|e| CallError::Tls(io_text(&e)))?;
+            .map_err(|e| CallError::Tls(io_reason(&e)))?;
         let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
             .await
             .map_err(|e| CallError::Http(e.to_string()))?;
@@ -412,15 +413,6 @@ fn connector() -> tokio_rustls::TlsConnector {
         .with_root_certificates(roots)
         .with_no_client_auth();
     tokio_rustls::TlsConnector::from(Arc::new(config))
-}
-
-/// An IO error's text without Rust's "(os error N)".
-fn io_text(error: &std::io::Error) -> String {
-    let text = error.to_string();
-    match text.find(" (os error") {
-        Some(at) => text[..at].to_owned(),
-        None => text,
-    }
 }
 
 #[cfg(test)]

@@ -61,11 +61,7 @@ pub async fn run(spec: NodeSpec) -> turmoil::Result {
     let clock: Arc<dyn WallClock> = Arc::new(SimClock);
     let files: Rc<dyn Files> = Rc::new(spec.files.clone());
     // `pveN`: its machine differs from the others' (see FixedHost).
-    let number = spec
-        .name
-        .strip_prefix("pve")
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
+    let number = crate::client::node_number(&spec.name).map_or(0, usize::from);
     let env = NodeEnv {
         files: Rc::clone(&files),
         root: Root::default(),
